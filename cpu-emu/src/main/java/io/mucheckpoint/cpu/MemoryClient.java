@@ -1,0 +1,13 @@
+package io.mucheckpoint.cpu;
+
+/** What the memory system tells the processor holding a TLB over it. */
+public interface MemoryClient {
+    /** Every direct write permission granted by {@link PhysicalMemory#writeBase} is void (O(1) for the caller). */
+    void revokeWrites();
+
+    /** Bytes {@code [paddr, paddr+len)} of a watched page were written: decoded code there is stale. */
+    void codeModified(int paddr, int len);
+
+    /** All of guest memory may have changed (a rollback or a restore): drop every cached translation and decode. */
+    void memoryReplaced();
+}
