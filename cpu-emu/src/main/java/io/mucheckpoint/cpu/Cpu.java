@@ -15,7 +15,8 @@ import java.util.function.LongSupplier;
  * paused (design brief, invariant 1).
  */
 public final class Cpu extends AddressSpace implements MemoryClient {
-    static final int EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+    public static final int EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
+    public static final int SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3, SEG_FS = 4, SEG_GS = 5;
     private static final int MAX_BLOCK = 64;
 
     /** Why {@link #run} returned. */

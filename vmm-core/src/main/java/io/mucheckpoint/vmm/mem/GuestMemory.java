@@ -1,0 +1,294 @@
+package io.mucheckpoint.vmm.mem;
+
+import io.mucheckpoint.cpu.MemoryClient;
+import io.mucheckpoint.cpu.PhysicalMemory;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Guest physical memory: RAM as 4 KiB pages with hardware-style dirty bits and per-epoch write
+ * protection, plus an optional ROM mapped below 1 MiB and at the top of the 4 GiB space.
+ *
+ * <p>This is the one door every write goes through (design brief, invariant 3): the CPU's slow
+ * path, the TLB's direct-write grants ({@link #writeBase}), devices and loaders. A write to a
+ * protected page first calls the {@link WriteTrap} (the checkpoint engine's copy-on-write), then sets
+ * the dirty bit, then lands; a write to a page holding decoded code is reported to the CPU.
+ *
+ * <p>Protection is by epoch: a page is writable without a trap only if it was captured in the
+ * current epoch. {@link #protectAll()} starts a new epoch in O(1) and tells the CPU to drop its
+ * direct-write grants.
+ */
+public final class GuestMemory implements PhysicalMemory {
+    private static final Logger log = LoggerFactory.getLogger(GuestMemory.class);
+    public static final int PAGE_SIZE = 4096;
+    public static final int PAGE_SHIFT = 12;
+    public static final long MAX_RAM = 2L << 30;
+    private static final int LOW_ROM_MAX = 128 * 1024;
+
+    private final byte[] backing;
+    private final int ramSize;
+    private final int ramPages;
+    private final int romSize;
+    private final long[] dirty;
+    private final long[] watched;
+    private final int[] capturedEpoch;
+    private int epoch = 1;
+    private boolean protection;
+    private WriteTrap trap;
+    private MemoryClient client;
+    private boolean warnedRomWrite;
+
+    /** Called before the first write to a protected page in the current epoch, while it still holds its old contents. */
+    @FunctionalInterface
+    public interface WriteTrap {
+        void beforeFirstWrite(int page);
+    }
+
+    public GuestMemory(long ramBytes) {
+        this(ramBytes, null);
+    }
+
+    /**
+     * @param ramBytes RAM size, a multiple of 4 KiB, at most 2 GiB
+     * @param rom a ROM image (size a multiple of 4 KiB, at most 1 MiB) or null
+     */
+    public GuestMemory(long ramBytes, byte[] rom) {
+        if (ramBytes < (2L << 20) || ramBytes > MAX_RAM - (rom == null ? 0 : rom.length) || (ramBytes & (PAGE_SIZE - 1)) != 0) {
+            throw new IllegalArgumentException("RAM size must be a multiple of 4 KiB between 2 MiB and 2 GiB");
+        }
+        if (rom != null && (rom.length == 0 || rom.length > (1 << 20) || (rom.length & (PAGE_SIZE - 1)) != 0)) {
+            throw new IllegalArgumentException("ROM size must be a multiple of 4 KiB up to 1 MiB");
+        }
+        this.ramSize = (int) ramBytes;
+        this.ramPages = ramSize >>> PAGE_SHIFT;
+        this.romSize = rom == null ? 0 : rom.length;
+        this.backing = new byte[ramSize + romSize];
+        if (rom != null) System.arraycopy(rom, 0, backing, ramSize, romSize);
+        this.dirty = new long[(ramPages + 63) >>> 6];
+        this.watched = new long[(ramPages + 63) >>> 6];
+        this.capturedEpoch = new int[ramPages];
+    }
+
+    public int ramSize() {
+        return ramSize;
+    }
+
+    public int pageCount() {
+        return ramPages;
+    }
+
+    // --- PhysicalMemory: what the CPU sees -----------------------------------------------------
+
+    @Override
+    public byte[] backing() {
+        return backing;
+    }
+
+    @Override
+    public int readBase(int page) {
+        if (page >= 0 && page < ramPages) return page << PAGE_SHIFT;
+        int rom = romOffset(page << PAGE_SHIFT);
+        return rom >= 0 ? ramSize + (rom & ~(PAGE_SIZE - 1)) : -1;
+    }
+
+    @Override
+    public int writeBase(int page) {
+        if (page < 0 || page >= ramPages || bit(watched, page)) return -1;
+        prepareWrite(page);
+        return page << PAGE_SHIFT;
+    }
+
+    @Override
+    public int read(int paddr, int size) {
+        int v = 0;
+        for (int i = 0; i < size; i++) v |= readByte(paddr + i) << (8 * i);
+        return v;
+    }
+
+    @Override
+    public void write(int paddr, int size, int value) {
+        int page = paddr >>> PAGE_SHIFT;
+        int lastPage = (paddr + size - 1) >>> PAGE_SHIFT;
+        if (page != lastPage) {
+            for (int i = 0; i < size; i++) write(paddr + i, 1, value >>> (8 * i));
+            return;
+        }
+        if (page < 0 || page >= ramPages) {
+            if (!warnedRomWrite) {
+                warnedRomWrite = true;
+                log.debug("guest write to ROM or unmapped address {} ignored (reported once)", Integer.toHexString(paddr));
+            }
+            return;
+        }
+        prepareWrite(page);
+        for (int i = 0; i < size; i++) backing[paddr + i] = (byte) (value >>> (8 * i));
+        if (bit(watched, page) && client != null) client.codeModified(paddr, size);
+    }
+
+    @Override
+    public void watchCode(int page, boolean watch) {
+        if (page < 0 || page >= ramPages) return;
+        if (watch && !bit(watched, page)) {
+            setBit(watched, page, true);
+            if (client != null) client.revokeWrites();
+        } else if (!watch) {
+            setBit(watched, page, false);
+        }
+    }
+
+    @Override
+    public void attach(MemoryClient client) {
+        this.client = client;
+    }
+
+    private int readByte(int paddr) {
+        if (paddr >= 0 && paddr < ramSize) return backing[paddr] & 0xFF;
+        int rom = romOffset(paddr);
+        return rom >= 0 ? backing[ramSize + rom] & 0xFF : 0xFF;
+    }
+
+    /** Offset into the ROM image of physical address {@code paddr}, or -1. */
+    private int romOffset(int paddr) {
+        if (romSize == 0) return -1;
+        long a = paddr & 0xFFFFFFFFL;
+        long top = 1L << 32;
+        if (a >= top - romSize) return (int) (a - (top - romSize));
+        int low = Math.min(romSize, LOW_ROM_MAX);
+        if (a >= 0x100000 - low && a < 0x100000) return (int) (romSize - (0x100000 - a));
+        return -1;
+    }
+
+    /** Everything a first write to a page must do before it lands: capture, then the dirty bit. */
+    private void prepareWrite(int page) {
+        if (protection && capturedEpoch[page] != epoch) {
+            if (trap != null) trap.beforeFirstWrite(page);
+            capturedEpoch[page] = epoch;
+        }
+        setBit(dirty, page, true);
+    }
+
+    // --- write protection (the checkpoint engine's side) ---------------------------------------
+
+    public void setWriteTrap(WriteTrap trap) {
+        this.trap = trap;
+    }
+
+    /** Turns per-epoch write protection on or off (off: writes never trap). */
+    public void setProtection(boolean on) {
+        protection = on;
+        if (on) protectAll();
+    }
+
+    public boolean protectionEnabled() {
+        return protection;
+    }
+
+    /** Starts a new epoch: every page is protected again. O(1) in the number of pages. */
+    public void protectAll() {
+        if (++epoch == Integer.MAX_VALUE) {
+            Arrays.fill(capturedEpoch, 0);
+            epoch = 1;
+        }
+        if (client != null) client.revokeWrites();
+    }
+
+    /** Marks a page as captured in this epoch (its pre-image is already saved): writes will not trap. */
+    public void markCaptured(int page) {
+        capturedEpoch[page] = epoch;
+    }
+
+    public boolean isCaptured(int page) {
+        return !protection || capturedEpoch[page] == epoch;
+    }
+
+    // --- the dirty log ----------------------------------------------------------------------
+
+    public boolean isDirty(int page) {
+        return bit(dirty, page);
+    }
+
+    /**
+     * Reports the dirty pages among {@code [first, first+count)} into {@code out} (one bit per page,
+     * bit i of out is page first+i) and clears them, the way a hypervisor's dirty log works. Writes
+     * after this call set the bits again.
+     */
+    public int testAndClearDirty(int first, int count, long[] out) {
+        if (first < 0 || count < 0 || first + count > ramPages) throw new IllegalArgumentException("page range");
+        Arrays.fill(out, 0, (count + 63) >>> 6, 0L);
+        int found = 0;
+        for (int i = 0; i < count; i++) {
+            int p = first + i;
+            if (bit(dirty, p)) {
+                out[i >>> 6] |= 1L << (i & 63);
+                setBit(dirty, p, false);
+                found++;
+            }
+        }
+        if (found > 0 && client != null) client.revokeWrites();
+        return found;
+    }
+
+    public int dirtyCount() {
+        int n = 0;
+        for (long w : dirty) n += Long.bitCount(w);
+        return n;
+    }
+
+    // --- bulk access for loaders, devices and the checkpoint engine ------------------------------
+
+    /** Copies a whole RAM page out, with no side effects (for pre-images and snapshots). */
+    public void copyPage(int page, byte[] dst, int dstOffset) {
+        System.arraycopy(backing, page << PAGE_SHIFT, dst, dstOffset, PAGE_SIZE);
+    }
+
+    /**
+     * Writes a whole RAM page through the door: capture if protected, dirty bit, decoded-code
+     * invalidation. For rollbacks, restores and loaders.
+     */
+    public void writePage(int page, byte[] src, int srcOffset) {
+        if (page < 0 || page >= ramPages) throw new IllegalArgumentException("page " + page + " is not RAM");
+        prepareWrite(page);
+        System.arraycopy(src, srcOffset, backing, page << PAGE_SHIFT, PAGE_SIZE);
+        if (bit(watched, page) && client != null) client.codeModified(page << PAGE_SHIFT, PAGE_SIZE);
+    }
+
+    /** Writes bytes at a physical address through the door (loaders, device DMA). */
+    public void writeBytes(long paddr, byte[] src, int off, int len) {
+        if (paddr < 0 || paddr + len > ramSize) throw new IllegalArgumentException("write outside RAM");
+        int a = (int) paddr;
+        int end = a + len;
+        while (a < end) {
+            int page = a >>> PAGE_SHIFT;
+            int chunk = Math.min(end - a, ((page + 1) << PAGE_SHIFT) - a);
+            prepareWrite(page);
+            System.arraycopy(src, off + (a - (int) paddr), backing, a, chunk);
+            if (bit(watched, page) && client != null) client.codeModified(a, chunk);
+            a += chunk;
+        }
+    }
+
+    public void readBytes(long paddr, byte[] dst, int off, int len) {
+        for (int i = 0; i < len; i++) dst[off + i] = (byte) readByte((int) (paddr + i));
+    }
+
+    /** Fills RAM with zeros through the door (a reboot). */
+    public void clear() {
+        byte[] zero = new byte[PAGE_SIZE];
+        for (int p = 0; p < ramPages; p++) writePage(p, zero, 0);
+    }
+
+    /** Tells the CPU that all of memory may have changed behind its back. */
+    public void notifyReplaced() {
+        if (client != null) client.memoryReplaced();
+    }
+
+    private static boolean bit(long[] bits, int i) {
+        return (bits[i >>> 6] & (1L << (i & 63))) != 0;
+    }
+
+    private static void setBit(long[] bits, int i, boolean v) {
+        if (v) bits[i >>> 6] |= 1L << (i & 63);
+        else bits[i >>> 6] &= ~(1L << (i & 63));
+    }
+}
