@@ -323,6 +323,7 @@ public final class Machine implements MachineControl {
         log.info("{}: rebooting", why);
         memory.clear();
         for (int i = 0; i < components.size(); i++) components.get(i).restore(initialDeviceStates.get(i));
+        pit.reset(); // counts from the reboot, not from time zero
         try {
             boot();
         } catch (LoadException e) {
