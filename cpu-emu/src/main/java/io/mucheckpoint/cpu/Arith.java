@@ -8,8 +8,9 @@ import static io.mucheckpoint.cpu.Registers.ZF;
 /**
  * Shifts, rotates, multiplication, division, bit operations and BCD adjustment: the integer
  * instructions whose flags are not a plain add/sub/logic result. Where the architecture leaves a
- * flag undefined we produce what the P6 family is documented or observed to produce when known,
- * and a fixed, deterministic value otherwise.
+ * flag undefined we produce what QEMU produces where that is known (AF = 0 after shifts, SF/ZF/PF
+ * from the low half after a multiply), so instruction traces diff cleanly against it, and a fixed,
+ * deterministic value otherwise.
  */
 final class Arith {
     private Arith() {}
@@ -65,7 +66,7 @@ final class Arith {
                 int res = (int) wide & mask;
                 int cf = (int) (wide >>> bits) & 1;
                 int of = ((res & sign) != 0 ? 1 : 0) ^ cf;
-                c.setFlagsSzp(res, size, (cf != 0 ? CF : 0) | (of != 0 ? OF : 0) | AF);
+                c.setFlagsSzp(res, size, (cf != 0 ? CF : 0) | (of != 0 ? OF : 0));
                 return res;
             }
             case 5: { // SHR
@@ -74,7 +75,7 @@ final class Arith {
                 // OF is defined for a count of 1 (the original sign); larger counts give the sign of
                 // the value before the last one-bit step, as the 80286 and P6 parts do.
                 int of = count > bits ? 0 : ((v >>> (count - 1)) & sign) != 0 ? 1 : 0;
-                c.setFlagsSzp(res, size, (cf != 0 ? CF : 0) | (of != 0 ? OF : 0) | AF);
+                c.setFlagsSzp(res, size, (cf != 0 ? CF : 0) | (of != 0 ? OF : 0));
                 return res;
             }
             default: { // SAR
@@ -82,7 +83,7 @@ final class Arith {
                 int n = Math.min(count, bits - 1);
                 int res = (sv >> n) & mask;
                 int cf = (sv >> Math.min(count - 1, 31)) & 1;
-                c.setFlagsSzp(res, size, (cf != 0 ? CF : 0) | AF);
+                c.setFlagsSzp(res, size, cf != 0 ? CF : 0);
                 return res;
             }
         }
@@ -124,7 +125,7 @@ final class Arith {
             }
         }
         int of = ((res ^ dst) & sign) != 0 ? OF : 0;
-        c.setFlagsSzp(res, size, (cf != 0 ? CF : 0) | of | AF);
+        c.setFlagsSzp(res, size, (cf != 0 ? CF : 0) | of);
         return res;
     }
 

@@ -56,6 +56,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     private int execLimit;
     /** Iterations beyond the first retired by a REP instruction in the current block. */
     long repExtra;
+    /** Most REP iterations one execution of a REP instruction may perform before yielding. */
+    private long repCap = Long.MAX_VALUE;
 
     public Cpu(PhysicalMemory memory, IoBus io) {
         super(memory);
@@ -255,8 +257,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         cr0 = (cr0 | CR0_PE) & ~(CR0_PG | CR0_CD | CR0_NW);
         eflags = 2;
         fOp = F_NONE;
-        setSegmentCache(CS, 0x10, 0, 0xFFFFFFFF, 0xC09B);
-        for (int s : new int[] {ES, SS, DS, FS, GS}) setSegmentCache(s, 0x18, 0, 0xFFFFFFFF, 0xC093);
+        setSegmentCache(CS, 0x08, 0, 0xFFFFFFFF, 0xC09B);
+        for (int s : new int[] {ES, SS, DS, FS, GS}) setSegmentCache(s, 0x10, 0, 0xFFFFFFFF, 0xC093);
         modeChanged();
         flushTlb();
     }
@@ -363,6 +365,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             if (left <= 0) return Stop.BUDGET;
             boolean single = interruptShadow || tracer != null || (eflags & TF) != 0;
             int limit = single ? 1 : (int) Math.min(left, MAX_BLOCK);
+            repCap = single ? 1 : Long.MAX_VALUE; // single-stepping takes one REP iteration per step, as TF does
             boolean trap = (eflags & TF) != 0;
             interruptShadow = false;
             Block b;
@@ -909,7 +912,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                     case Op.MOVS: case Op.CMPS: case Op.STOS: case Op.LODS: case Op.SCAS: case Op.INS: case Op.OUTS:
                         icount = base + i;
                         if (in.rep != 0 || in.op == Op.INS || in.op == Op.OUTS) {
-                            boolean done = StringOps.execute(this, in, stopAt - (base + i));
+                            boolean done = StringOps.execute(this, in, Math.min(repCap, stopAt - (base + i)));
                             eip = ((entry + (done ? in.end : in.ofs)) & ipMask);
                         } else {
                             StringOps.once(this, in);

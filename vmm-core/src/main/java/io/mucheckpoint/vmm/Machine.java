@@ -171,6 +171,13 @@ public final class Machine implements MachineControl {
             cpu.setReg(Cpu.EAX, MultibootLoader.BOOT_MAGIC);
             cpu.setReg(Cpu.EBX, boot.infoAddress());
             cpu.setEip(boot.entry());
+            // Registers the specification leaves undefined hold what QEMU 7.2's loader leaves in
+            // them, so an instruction trace diffs cleanly against shared/tools/qemu-trace.
+            cpu.setReg(Cpu.ECX, boot.entry());
+            cpu.setReg(Cpu.EDX, 0x511);
+            cpu.setReg(Cpu.EDI, 0x1000);
+            cpu.setReg(Cpu.ESP, 0x6F08);
+            cpu.setEflags(0x6);
         } else if (image instanceof GuestImage.Flat f) {
             long end = f.address() + f.data().length;
             if (f.address() < 0 || end > memory.ramSize()) {

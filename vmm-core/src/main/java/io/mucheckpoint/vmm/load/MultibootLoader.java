@@ -14,7 +14,7 @@ public final class MultibootLoader {
     public static final int MAGIC = 0x1BADB002;
     public static final int BOOT_MAGIC = 0x2BADB002;
     private static final int SEARCH = 8192;
-    private static final int INFO_BASE = 0x8000;
+    private static final int INFO_BASE = 0x9500; // where QEMU puts it, so traces diff cleanly
     private static final int INFO_SIZE = 0x2000;
     private static final int MAX_CMDLINE = INFO_SIZE - 0x200;
 
@@ -29,6 +29,7 @@ public final class MultibootLoader {
         ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
         int flags = b.getInt(header + 4);
         long end;
+        long start;
         int entry;
         boolean lowConflict;
         boolean isElf = file.length >= 4 && file[0] == 0x7F && file[1] == 'E' && file[2] == 'L' && file[3] == 'F';
@@ -49,10 +50,12 @@ public final class MultibootLoader {
             lowConflict = intersectsInfo(loadAddr, memEnd - loadAddr);
             if (bssEnd > loadAddr + size) mem.writeBytes(loadAddr + size, new byte[(int) (bssEnd - loadAddr - size)], 0, (int) (bssEnd - loadAddr - size));
             end = memEnd;
+            start = loadAddr;
         } else {
             if (!isElf) throw new LoadException(name + ": not an ELF file and no a.out kludge in its multiboot header");
             ElfImage elf = ElfImage.parse(file, name);
             end = 0;
+            start = Long.MAX_VALUE;
             lowConflict = false;
             for (ElfImage.Segment s : elf.segments()) {
                 checkRange(mem, name, s.paddr(), s.memSize());
@@ -60,6 +63,7 @@ public final class MultibootLoader {
                 long zeros = s.memSize() - s.fileSize();
                 if (zeros > 0) mem.writeBytes(s.paddr() + s.fileSize(), new byte[(int) zeros], 0, (int) zeros);
                 end = Math.max(end, s.paddr() + s.memSize());
+                start = Math.min(start, s.paddr());
                 lowConflict |= intersectsInfo(s.paddr(), s.memSize());
             }
             entry = elf.entry();
@@ -69,7 +73,10 @@ public final class MultibootLoader {
         int info = INFO_BASE;
         if (lowConflict) info = (int) ((end + 0xFFF) & ~0xFFFL); // a kernel loaded low: put the block after it
         checkRange(mem, name, info, INFO_SIZE);
-        writeInfo(mem, info, cmd);
+        // The command line and loader name follow the kernel, page-aligned, as QEMU places them.
+        long strings = start + ((end - start + 0xFFF) & ~0xFFFL);
+        checkRange(mem, name, strings, cmd.length + 32L);
+        writeInfo(mem, info, (int) strings, cmd);
         return new Boot(entry, info);
     }
 
@@ -93,15 +100,17 @@ public final class MultibootLoader {
         return -1;
     }
 
-    private static void writeInfo(GuestMemory mem, int base, byte[] cmd) {
-        ByteBuffer info = ByteBuffer.allocate(0x200 + cmd.length + 1).order(ByteOrder.LITTLE_ENDIAN);
+    private static void writeInfo(GuestMemory mem, int base, int strings, byte[] cmd) {
+        ByteBuffer info = ByteBuffer.allocate(0x200).order(ByteOrder.LITTLE_ENDIAN);
         int ram = mem.ramSize();
         int mmap = base + 0x80;
-        int name = base + 0x100;
-        int cmdline = base + 0x200;
-        info.putInt(0, 0x1 | 0x4 | 0x8 | 0x40 | 0x200); // mem, cmdline, mods, mmap, boot loader name
+        int cmdline = strings;
+        byte[] loader = "uCheckpoint VMM".getBytes(StandardCharsets.US_ASCII);
+        int name = strings + cmd.length + 1;
+        info.putInt(0, 0x1 | 0x2 | 0x4 | 0x8 | 0x40 | 0x200); // mem, boot device, cmdline, mods, mmap, loader name
         info.putInt(4, 639);
         info.putInt(8, (ram - 0x100000) / 1024);
+        info.putInt(12, 0x8000FFFF); // boot device: the first hard disk, no partition
         info.putInt(16, cmdline);
         info.putInt(20, 0);           // mods_count
         info.putInt(24, base + 0x1F0); // mods_addr (empty list)
@@ -118,11 +127,10 @@ public final class MultibootLoader {
         info.putInt(44, regions.length * 24);
         info.putInt(48, mmap);
         info.putInt(64, name);
-        byte[] loader = "uCheckpoint VMM".getBytes(StandardCharsets.US_ASCII);
-        info.position(0x100);
-        info.put(loader);
-        info.position(0x200);
-        info.put(cmd);
         mem.writeBytes(base, info.array(), 0, info.capacity());
+        byte[] str = new byte[cmd.length + 1 + loader.length + 1];
+        System.arraycopy(cmd, 0, str, 0, cmd.length);
+        System.arraycopy(loader, 0, str, cmd.length + 1, loader.length);
+        mem.writeBytes(strings, str, 0, str.length);
     }
 }

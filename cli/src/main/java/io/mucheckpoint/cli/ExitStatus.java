@@ -1,0 +1,37 @@
+package io.mucheckpoint.cli;
+
+/**
+ * The statuses {@code vmm} exits with. A guest that writes v to isa-debug-exit makes {@code vmm run}
+ * exit with v (0-255); the VMM's own outcomes use the values below, chosen from the BSD sysexits
+ * range so that they do not collide with the small statuses guests use.
+ */
+public final class ExitStatus {
+    public static final int OK = 0;
+    /** Bad command line: unknown option, malformed value, conflicting options. */
+    public static final int USAGE = 64;
+    /** The guest image or a state file is malformed. */
+    public static final int BAD_IMAGE = 65;
+    /** A file named on the command line cannot be read. */
+    public static final int NO_INPUT = 66;
+    /** The capability asked for is not built yet. */
+    public static final int NOT_AVAILABLE = 69;
+    /** A bug in the VMM itself. */
+    public static final int INTERNAL = 70;
+    /** The guest crashed: triple fault, halt with interrupts off, or a reset request without --reboot. */
+    public static final int GUEST_CRASH = 71;
+    /** Interrupted by the user (Ctrl-C, Ctrl-A x). */
+    public static final int INTERRUPTED = 130;
+
+    /** The table printed by --help. */
+    public static final String HELP = "Exit status:%n"
+            + "  v     the guest wrote v to isa-debug-exit (port 0xF4); see --exit-code%n"
+            + "  64    bad usage (unknown option, malformed value)%n"
+            + "  65    bad guest image or state file%n"
+            + "  66    a named file cannot be read%n"
+            + "  69    the capability asked for is not available yet%n"
+            + "  70    internal error in the VMM%n"
+            + "  71    the guest crashed: triple fault, halt with interrupts off, or reset%n"
+            + "  130   interrupted (Ctrl-C, Ctrl-A x)";
+
+    private ExitStatus() {}
+}

@@ -1,0 +1,112 @@
+package io.mucheckpoint.cli;
+
+import io.mucheckpoint.vmm.GuestImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The options that choose and configure the guest, shared by run and console. */
+final class GuestOptions {
+    @Parameters(index = "0", arity = "0..1", paramLabel = "WORKLOAD",
+            description = "A bundled workload to run (see vmm workloads); default: the default guest.")
+    String workload;
+
+    @Option(names = "--kernel", paramLabel = "ELF", description = "A multiboot v1 ELF kernel to boot.")
+    Path kernel;
+
+    @Option(names = "--append", paramLabel = "STRING",
+            description = "The kernel command line (bundled workloads take size=test|bench iters=N seed=S).")
+    String append;
+
+    @Option(names = "--bios", paramLabel = "ROM", description = "A ROM image entered at the reset vector F000:FFF0.")
+    Path bios;
+
+    @Option(names = "--flat", paramLabel = "FILE@ADDR",
+            description = "A raw binary loaded at ADDR (hex 0x.. or decimal); below 1 MiB it starts in real mode.")
+    String flat;
+
+    @Option(names = "--linux", paramLabel = "BZIMAGE", description = "A Linux bzImage (not available yet).")
+    Path linux;
+
+    @Option(names = "--initrd", paramLabel = "FILE", description = "The Linux initial ramdisk (with --linux).")
+    Path initrd;
+
+    @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "64M",
+            description = "Guest RAM, up to 1G (default: ${DEFAULT-VALUE}).")
+    String ram;
+
+    @Option(names = "--ips", paramLabel = "COUNT", defaultValue = "100M",
+            description = "Guest instructions per second of guest time: the virtual clock's rate (default: ${DEFAULT-VALUE}).")
+    String ips;
+
+    @Option(names = "--reboot", description = "Reboot the guest on a triple fault or reset request instead of stopping.")
+    boolean reboot;
+
+    GuestImage image() {
+        int chosen = (workload != null ? 1 : 0) + (kernel != null ? 1 : 0) + (bios != null ? 1 : 0) + (flat != null ? 1 : 0)
+                + (linux != null ? 1 : 0);
+        if (chosen > 1) throw new VmmException(ExitStatus.USAGE, "choose one guest: a workload name, --kernel, --bios, --flat or --linux");
+        if (linux != null || initrd != null) throw VmmException.notAvailable("--linux (booting a Linux bzImage)");
+        if (bios != null) {
+            if (append != null) throw new VmmException(ExitStatus.USAGE, "--append applies to --kernel or a workload, not --bios");
+            return new GuestImage.Bios(bios.toString(), read(bios));
+        }
+        if (flat != null) {
+            int at = flat.lastIndexOf('@');
+            if (at <= 0) throw new VmmException(ExitStatus.USAGE, "--flat takes FILE@ADDR, e.g. boot.bin@0x7c00");
+            Path file = Paths.get(flat.substring(0, at));
+            long addr;
+            try {
+                addr = Long.decode(flat.substring(at + 1));
+            } catch (NumberFormatException e) {
+                throw new VmmException(ExitStatus.USAGE, "'" + flat.substring(at + 1) + "' is not an address (use 0x7c00 or 31744)");
+            }
+            return new GuestImage.Flat(file.toString(), read(file), addr);
+        }
+        if (kernel != null) {
+            String cmd = kernel + (append != null && !append.isEmpty() ? " " + append : "");
+            return new GuestImage.Multiboot(kernel.toString(), read(kernel), cmd);
+        }
+        String name = workload != null ? workload : BundledGuests.defaultGuest().name();
+        byte[] elf = BundledGuests.image(name);
+        String cmd = name + ".elf" + (append != null && !append.isEmpty() ? " " + append : "");
+        return new GuestImage.Multiboot(name + ".elf", elf, cmd);
+    }
+
+    long ramBytes() {
+        long bytes = parse(() -> Units.size(ram), "--ram");
+        if (bytes < (2 << 20) || bytes > (1L << 30) || (bytes & 0xFFF) != 0) {
+            throw new VmmException(ExitStatus.USAGE, "--ram must be a multiple of 4K between 2M and 1G (got " + ram + ")");
+        }
+        return bytes;
+    }
+
+    long ticksPerSecond() {
+        long n = parse(() -> Units.count(ips), "--ips");
+        if (n < 1000) throw new VmmException(ExitStatus.USAGE, "--ips must be at least 1000");
+        return n;
+    }
+
+    static <T> T parse(java.util.function.Supplier<T> f, String option) {
+        try {
+            return f.get();
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, option + ": " + e.getMessage());
+        }
+    }
+
+    static byte[] read(Path p) {
+        try {
+            if (Files.isDirectory(p)) throw new VmmException(ExitStatus.NO_INPUT, "cannot read " + p + ": it is a directory");
+            return Files.readAllBytes(p);
+        } catch (NoSuchFileException e) {
+            throw new VmmException(ExitStatus.NO_INPUT, "cannot read " + p + ": no such file");
+        } catch (IOException e) {
+            throw new VmmException(ExitStatus.NO_INPUT, "cannot read " + p + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.mucheckpoint.cli;
+
+import io.mucheckpoint.cpu.TraceWriter;
+import io.mucheckpoint.vmm.Machine;
+import io.mucheckpoint.vmm.MachineConfig;
+import io.mucheckpoint.vmm.RunResult;
+import io.mucheckpoint.vmm.load.LoadException;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "run", sortOptions = false, mixinStandardHelpOptions = true,
+        description = {"Run a guest with COM1 on this terminal.",
+                "With no guest named, runs the default bundled workload."},
+        footer = {"", ExitStatus.HELP})
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    GuestOptions guest;
+
+    @Option(names = "--exit-code", paramLabel = "native|qemu", defaultValue = "native",
+            description = "How a guest's isa-debug-exit value v becomes vmm's status: native v, or qemu (v << 1) | 1 (default: ${DEFAULT-VALUE}).")
+    String exitCode;
+
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "Write one line per instruction (registers before it runs) in shared/tools/qemu-trace's format.")
+    Path trace;
+
+    @Option(names = "--trace-limit", paramLabel = "N", defaultValue = "10000000",
+            description = "Stop tracing after N instructions (default: ${DEFAULT-VALUE}).")
+    long traceLimit;
+
+    @Option(names = "--restore", paramLabel = "FILE", description = "Resume from a checkpoint file (not available yet).")
+    Path restore;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!exitCode.equals("native") && !exitCode.equals("qemu")) {
+            throw new VmmException(ExitStatus.USAGE, "--exit-code takes native or qemu, not '" + exitCode + "'");
+        }
+        if (restore != null) throw VmmException.notAvailable("--restore (checkpoint files)");
+        MachineConfig config = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
+                .withReboot(guest.reboot);
+        HostOutput out = new HostOutput(System.out);
+        Machine machine;
+        try {
+            machine = new Machine(config, guest.image(), out, out);
+        } catch (LoadException e) {
+            throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
+        }
+        Writer traceOut = null;
+        if (trace != null) {
+            traceOut = new BufferedWriter(Files.newBufferedWriter(trace, StandardCharsets.US_ASCII), 1 << 16);
+            machine.cpu.setTracer(new TraceWriter(traceOut, traceLimit));
+        }
+        Thread input = startInputPump(machine);
+        try {
+            return runToEnd(machine, out);
+        } finally {
+            out.flush();
+            if (traceOut != null) traceOut.close();
+            if (input != null) input.interrupt();
+        }
+    }
+
+    private int runToEnd(Machine machine, HostOutput out) throws InterruptedException {
+        while (true) {
+            RunResult r = machine.run(Long.MAX_VALUE, Long.MAX_VALUE);
+            switch (r.kind()) {
+                case EXIT:
+                    return exitCode.equals("qemu") ? ((r.exitStatus() << 1) | 1) & 0xFF : r.exitStatus() & 0xFF;
+                case IDLE:
+                    out.flush();
+                    if (stdinClosed) {
+                        System.err.println("vmm: " + r.message() + ", and there is no more input");
+                        return ExitStatus.GUEST_CRASH;
+                    }
+                    Thread.sleep(5);
+                    break;
+                case LIMIT:
+                case PAUSED:
+                    break;
+                default:
+                    out.flush();
+                    System.err.println("vmm: " + r.message());
+                    return ExitStatus.GUEST_CRASH;
+            }
+        }
+    }
+
+    private volatile boolean stdinClosed;
+
+    /** Feeds standard input to COM1 (a pipe or a terminal in line mode). */
+    private Thread startInputPump(Machine machine) {
+        Thread t = new Thread(() -> {
+            InputStream in = System.in;
+            try {
+                int b;
+                while ((b = in.read()) >= 0) machine.offerInput(b);
+            } catch (IOException e) {
+                // treated as end of input
+            }
+            stdinClosed = true;
+        }, "stdin-to-com1");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+}

@@ -1,0 +1,44 @@
+package io.mucheckpoint.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class UnitsTest {
+    @Test
+    void sizes() {
+        assertEquals(64L << 20, Units.size("64M"));
+        assertEquals(1L << 30, Units.size("1G"));
+        assertEquals(512L << 10, Units.size("512k"));
+        assertEquals(256L << 20, Units.size("256MiB"));
+        assertEquals(4096, Units.size("4096"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.size("64X")).getMessage().contains("not a size"));
+        assertThrows(IllegalArgumentException.class, () -> Units.size("M"));
+        assertThrows(IllegalArgumentException.class, () -> Units.size("-1M"));
+        assertThrows(IllegalArgumentException.class, () -> Units.size("99999999999999G"));
+    }
+
+    @Test
+    void intervals() {
+        assertEquals(new Units.Interval(50_000_000L, false), Units.interval("50ms"));
+        assertEquals(new Units.Interval(1_000_000_000L, false), Units.interval("1s"));
+        assertEquals(new Units.Interval(250_000L, false), Units.interval("250us"));
+        assertEquals(new Units.Interval(2_000_000L, true), Units.interval("2000000i"));
+        assertEquals(new Units.Interval(5_000_000L, true), Units.interval("5Mi"));
+        assertEquals("50ms", Units.interval("50ms").toString());
+        assertEquals("2000000i", Units.interval("2000000i").toString());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.interval("50")).getMessage().contains("50ms"));
+        assertThrows(IllegalArgumentException.class, () -> Units.interval("ms"));
+        assertThrows(IllegalArgumentException.class, () -> Units.interval("5 ms"));
+    }
+
+    @Test
+    void counts() {
+        assertEquals(100_000_000L, Units.count("100M"));
+        assertEquals(2500, Units.count("2500"));
+        assertEquals(3_000, Units.count("3k"));
+        assertThrows(IllegalArgumentException.class, () -> Units.count("3kb"));
+    }
+}
