@@ -32,7 +32,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
 
     long icount;
     private long stopAt;
-    private boolean stopRequested;
+    boolean stopRequested;
     boolean halted;
     boolean shutdown;
     /** Interrupts are held off for one instruction (after STI, MOV SS, POP SS). */

@@ -42,7 +42,9 @@ final class StringOps {
         long start = c.icount;
         try {
             while ((c.r[ECX] & am) != 0) {
-                if (done >= budget) {
+                if (done >= budget || (c.stopRequested && done > 0)) {
+                    // Out of budget, or someone needs the machine between iterations (a forced
+                    // checkpoint): stop here, restartable, as an interrupt would.
                     c.repExtra = done - 1;
                     return false;
                 }

@@ -71,6 +71,7 @@ public final class Machine implements MachineControl {
     private Integer exitStatus;
     private boolean resetRequested;
     private volatile boolean pauseRequested;
+    private boolean yieldRequested;
     private int reboots;
 
     /** Hears every host byte at the moment it reaches the guest's UART (for the input log). */
@@ -236,6 +237,15 @@ public final class Machine implements MachineControl {
         pauseRequested = true;
     }
 
+    /**
+     * Makes {@link #run} return at the end of the current instruction, from code running on the
+     * machine's own thread (a write trap that needs an early checkpoint boundary).
+     */
+    public void yieldRun() {
+        yieldRequested = true;
+        cpu.requestStop();
+    }
+
     public MachineConfig config() {
         return config;
     }
@@ -317,6 +327,10 @@ public final class Machine implements MachineControl {
             } else {
                 return new RunResult(RunResult.Kind.RESET, 0, "guest requested a system reset at " + where() + postCode());
             }
+        }
+        if (yieldRequested) {
+            yieldRequested = false;
+            return new RunResult(RunResult.Kind.LIMIT, 0, "yielded");
         }
         if (pauseRequested) {
             pauseRequested = false;

@@ -17,6 +17,13 @@ public final class ConsoleCapture implements ConsoleSink {
         return out.toString(StandardCharsets.UTF_8);
     }
 
+    /** Forgets everything after the first {@code n} bytes (output that a rollback un-happened). */
+    public void truncate(int n) {
+        byte[] keep = java.util.Arrays.copyOf(out.toByteArray(), n);
+        out.reset();
+        out.write(keep, 0, n);
+    }
+
     public int size() {
         return out.size();
     }

@@ -229,6 +229,16 @@ public final class GuestMemory implements PhysicalMemory {
         return found;
     }
 
+    /**
+     * Moves the whole dirty log into {@code out} (one bit per page, at least {@code (pages+63)/64}
+     * words) and clears it, a word at a time.
+     */
+    public void drainDirty(long[] out) {
+        System.arraycopy(dirty, 0, out, 0, dirty.length);
+        Arrays.fill(dirty, 0L);
+        if (client != null) client.revokeWrites();
+    }
+
     public int dirtyCount() {
         int n = 0;
         for (long w : dirty) n += Long.bitCount(w);

@@ -1,0 +1,59 @@
+package io.mucheckpoint.checkpoint;
+
+import java.util.zip.CRC32C;
+
+/**
+ * One retained checkpoint: the machine's small state at an epoch boundary, the page images the
+ * mode keeps for it, and the statistics of the epoch that followed it.
+ */
+final class Checkpoint {
+    final int id;
+    final long icount;
+    final long ticks;
+    final long guestNanos;
+    final long hostNanos;
+    final byte[] state;
+    final int stateCrc;
+    /** cow: pre-images of pages written since this checkpoint; copy: post-images dirtied up to it; full: all of RAM. */
+    final SavedPages pages = new SavedPages();
+    final EpochCounters epoch = new EpochCounters();
+
+    Checkpoint(int id, long icount, long ticks, long guestNanos, long hostNanos, byte[] state) {
+        this.id = id;
+        this.icount = icount;
+        this.ticks = ticks;
+        this.guestNanos = guestNanos;
+        this.hostNanos = hostNanos;
+        this.state = state;
+        this.stateCrc = crc(state);
+    }
+
+    boolean stateIntact() {
+        return crc(state) == stateCrc;
+    }
+
+    static int crc(byte[] b) {
+        CRC32C c = new CRC32C();
+        c.update(b);
+        return (int) c.getValue();
+    }
+
+    /** What happened in the epoch that starts at this checkpoint. */
+    static final class EpochCounters {
+        long pauseNanos;
+        long precopyNanos;
+        long trapNanos;
+        int trapped;
+        int precopied;
+        int written;
+        int hits;
+        int waste;
+        boolean closed;
+
+        void reset() {
+            pauseNanos = precopyNanos = trapNanos = 0;
+            trapped = precopied = written = hits = waste = 0;
+            closed = false;
+        }
+    }
+}

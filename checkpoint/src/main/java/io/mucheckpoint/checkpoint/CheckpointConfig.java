@@ -1,0 +1,57 @@
+package io.mucheckpoint.checkpoint;
+
+/**
+ * How the engine checkpoints.
+ *
+ * @param interval distance between epoch boundaries (guest time or instructions)
+ * @param hostClock cut epochs by the host's clock instead (as the paper did); positions vary run to run
+ * @param mode copy-on-write undo logs, Remus-style stop-and-copy, or full copies
+ * @param predictor which pages to pre-copy at a boundary (copy-on-write only)
+ * @param latencyNanos the error-latency bound L: keep checkpoints covering the last L of guest time
+ * @param keep the most checkpoints to retain
+ * @param memoryBudget bytes of saved page images the engine may hold
+ */
+public record CheckpointConfig(Interval interval, boolean hostClock, Mode mode, PredictorKind predictor,
+                               long latencyNanos, int keep, long memoryBudget) {
+    public enum Mode { COW, COPY, FULL }
+
+    public enum PredictorKind { NONE, LAST, HISTORY }
+
+    public CheckpointConfig {
+        if (keep < 1) throw new IllegalArgumentException("keep must be at least 1");
+        if (latencyNanos < 0) throw new IllegalArgumentException("latency must not be negative");
+        if (memoryBudget < (1 << 20)) throw new IllegalArgumentException("checkpoint memory must be at least 1M");
+    }
+
+    public static CheckpointConfig defaults() {
+        return new CheckpointConfig(Interval.millis(50), false, Mode.COW, PredictorKind.HISTORY, 200_000_000L, 64, 256L << 20);
+    }
+
+    public CheckpointConfig withInterval(Interval i) {
+        return new CheckpointConfig(i, hostClock, mode, predictor, latencyNanos, keep, memoryBudget);
+    }
+
+    public CheckpointConfig withHostClock(boolean h) {
+        return new CheckpointConfig(interval, h, mode, predictor, latencyNanos, keep, memoryBudget);
+    }
+
+    public CheckpointConfig withMode(Mode m) {
+        return new CheckpointConfig(interval, hostClock, m, predictor, latencyNanos, keep, memoryBudget);
+    }
+
+    public CheckpointConfig withPredictor(PredictorKind p) {
+        return new CheckpointConfig(interval, hostClock, mode, p, latencyNanos, keep, memoryBudget);
+    }
+
+    public CheckpointConfig withLatencyNanos(long l) {
+        return new CheckpointConfig(interval, hostClock, mode, predictor, l, keep, memoryBudget);
+    }
+
+    public CheckpointConfig withKeep(int k) {
+        return new CheckpointConfig(interval, hostClock, mode, predictor, latencyNanos, k, memoryBudget);
+    }
+
+    public CheckpointConfig withMemoryBudget(long b) {
+        return new CheckpointConfig(interval, hostClock, mode, predictor, latencyNanos, keep, b);
+    }
+}

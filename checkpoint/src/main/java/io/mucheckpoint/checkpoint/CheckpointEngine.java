@@ -1,0 +1,506 @@
+package io.mucheckpoint.checkpoint;
+
+import io.mucheckpoint.vmm.Machine;
+import io.mucheckpoint.vmm.MachineState;
+import io.mucheckpoint.vmm.RunResult;
+import io.mucheckpoint.vmm.mem.GuestMemory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The micro-checkpoint engine: cuts the guest's run into epochs, keeps the checkpoints that the
+ * error-latency window needs, and rolls the live machine back to any of them in place.
+ *
+ * <p>At an epoch boundary the engine records the machine's small state and, in copy-on-write mode,
+ * write-protects all of RAM in O(1); the first write to each page then saves its pre-image into the
+ * newest checkpoint's undo log. Pages the predictor expects to be written are copied at the
+ * boundary instead. Everything runs on the machine's thread, between instructions.
+ *
+ * <p>Nothing is dropped silently (design brief, invariant 6): every stored image carries a CRC32C
+ * that a rollback verifies before touching RAM, and when the memory budget forces older
+ * checkpoints out the engine says how much of the latency window is still covered.
+ */
+public final class CheckpointEngine {
+    private static final Logger log = LoggerFactory.getLogger(CheckpointEngine.class);
+    /** Instructions run between looks at the host clock in --clock host mode. */
+    private static final long HOST_CLOCK_SLICE = 50_000;
+
+    private final Machine machine;
+    private final GuestMemory memory;
+    private final CheckpointConfig config;
+    private final PageStore store = new PageStore();
+    private final Strategy strategy;
+    private final DirtyPagePredictor predictor;
+    private final List<Checkpoint> ring = new ArrayList<>();
+    private final List<RollbackListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<CheckpointInfo>> boundaryListeners = new CopyOnWriteArrayList<>();
+    private final long[] written;
+    private final long[] predicted;
+    private final long intervalTicks;
+    private final Totals totals = new Totals();
+    private int nextId;
+    private long nextBoundaryTicks = Long.MAX_VALUE;
+    private long nextBoundaryIcount = Long.MAX_VALUE;
+    private long nextBoundaryHostNanos = Long.MAX_VALUE;
+    private boolean forceBoundary;
+    private boolean inBoundary;
+    private boolean started;
+    private long lastCoverageWarning = -1;
+
+    /** Hears about rollbacks (the recovery layer keeps output and input consistent across them). */
+    public interface RollbackListener {
+        void rolledBack(CheckpointInfo target, long fromIcount);
+    }
+
+    public CheckpointEngine(Machine machine, CheckpointConfig config) {
+        this.machine = machine;
+        this.memory = machine.memory;
+        this.config = config;
+        long ram = memory.ramSize();
+        switch (config.mode()) {
+            case COPY -> {
+                if (config.memoryBudget() < ram + (4L << 20)) {
+                    throw new IllegalArgumentException("copy mode keeps a full base image: --checkpoint-memory must exceed the RAM size ("
+                            + (ram >> 20) + "M) by at least 4M");
+                }
+                strategy = new CopyStrategy(store, memory);
+            }
+            case FULL -> {
+                if (config.memoryBudget() < 2 * ram) {
+                    throw new IllegalArgumentException("full mode keeps whole RAM images: --checkpoint-memory must be at least twice the RAM size ("
+                            + (2 * ram >> 20) + "M)");
+                }
+                strategy = new FullStrategy(store, memory);
+            }
+            default -> strategy = new CowStrategy(store, memory);
+        }
+        this.predictor = DirtyPagePredictor.of(config.mode() == CheckpointConfig.Mode.COW
+                ? config.predictor() : CheckpointConfig.PredictorKind.NONE, memory.pageCount());
+        int words = (memory.pageCount() + 63) >>> 6;
+        this.written = new long[words];
+        this.predicted = new long[words];
+        this.intervalTicks = config.interval().instructions() ? 0 : machine.clock.fromNanos(config.interval().amount());
+        if (!config.interval().instructions() && intervalTicks <= 0) {
+            throw new IllegalArgumentException("interval " + config.interval() + " is shorter than one guest instruction");
+        }
+        long covered = config.interval().instructions()
+                ? machine.clock.toNanos(config.interval().amount()) * (config.keep() - 1)
+                : config.interval().amount() * (config.keep() - 1);
+        if (!config.hostClock() && covered < config.latencyNanos()) {
+            log.warn("--keep {} at {} intervals covers only {} ms of guest time, less than the latency bound of {} ms",
+                    config.keep(), config.interval(), covered / 1_000_000, config.latencyNanos() / 1_000_000);
+        }
+    }
+
+    public CheckpointConfig config() {
+        return config;
+    }
+
+    public void addRollbackListener(RollbackListener l) {
+        listeners.add(l);
+    }
+
+    /** Called right after each checkpoint is taken, with the machine exactly at that checkpoint. */
+    public void addBoundaryListener(java.util.function.Consumer<CheckpointInfo> l) {
+        boundaryListeners.add(l);
+    }
+
+    /** Takes the first checkpoint where the machine is now and turns on capture. */
+    public void start() {
+        if (started) return;
+        started = true;
+        memory.setWriteTrap(this::trap);
+        memory.drainDirty(written);
+        Checkpoint first = newCheckpoint();
+        ring.add(first);
+        strategy.start(first);
+        if (strategy.usesTraps()) memory.setProtection(true);
+        scheduleAfter(first);
+        announce(first);
+    }
+
+    /** Stops capturing (the checkpoints taken so far stay, but no new pre-images are saved). */
+    public void stop() {
+        memory.setProtection(false);
+        memory.setWriteTrap(null);
+        started = false;
+    }
+
+    // --- running -----------------------------------------------------------------------------------
+
+    /**
+     * Runs the machine like {@link Machine#run}, taking epoch boundaries on the way. Returns when the
+     * limit is reached or the guest stops, pauses or exits.
+     */
+    public RunResult run(long tickLimit, long icountLimit) {
+        if (!started) start();
+        while (true) {
+            long ticks = Math.min(tickLimit, nextBoundaryTicks);
+            long icount = Math.min(icountLimit, nextBoundaryIcount);
+            if (config.hostClock()) icount = Math.min(icount, machine.cpu.icount() + HOST_CLOCK_SLICE);
+            RunResult r = machine.run(ticks, icount);
+            if (r.kind() == RunResult.Kind.LIMIT || r.kind() == RunResult.Kind.PAUSED || r.kind() == RunResult.Kind.IDLE) {
+                if (boundaryDue()) boundary();
+            }
+            if (r.kind() != RunResult.Kind.LIMIT) return r;
+            if (machine.clock.now() >= tickLimit || machine.cpu.icount() >= icountLimit) return r;
+        }
+    }
+
+    private boolean boundaryDue() {
+        if (forceBoundary) return true;
+        if (config.hostClock()) return System.nanoTime() >= nextBoundaryHostNanos;
+        if (config.interval().instructions()) return machine.cpu.icount() >= nextBoundaryIcount;
+        return machine.clock.now() >= nextBoundaryTicks;
+    }
+
+    private void scheduleAfter(Checkpoint c) {
+        if (config.hostClock()) {
+            nextBoundaryHostNanos = System.nanoTime() + config.interval().amount();
+        } else if (config.interval().instructions()) {
+            nextBoundaryIcount = c.icount + config.interval().amount();
+        } else {
+            nextBoundaryTicks = c.ticks + intervalTicks;
+        }
+    }
+
+    /** Takes a checkpoint now (between instructions), outside the regular schedule. */
+    public CheckpointInfo checkpointNow() {
+        if (!started) start();
+        boundary();
+        return info(newest());
+    }
+
+    private Checkpoint newest() {
+        return ring.get(ring.size() - 1);
+    }
+
+    private Checkpoint newCheckpoint() {
+        byte[] state = machine.saveState().encode();
+        long ticks = machine.clock.now();
+        return new Checkpoint(nextId++, machine.cpu.icount(), ticks, machine.clock.toNanos(ticks), System.nanoTime(), state);
+    }
+
+    private void boundary() {
+        long t0 = System.nanoTime();
+        inBoundary = true;
+        if (forceBoundary) totals.earlyBoundaries++;
+        forceBoundary = false;
+        Checkpoint ended = newest();
+        memory.drainDirty(written);
+        closeEpochCounters(ended);
+        if (!strategy.usesTraps()) makeRoomFor(config.mode() == CheckpointConfig.Mode.FULL
+                ? memory.pageCount() : popcount(written), ended);
+        Checkpoint next = newCheckpoint();
+        ring.add(next);
+        strategy.boundary(ring, next, written);
+        if (strategy.usesTraps()) {
+            memory.protectAll();
+            precopy(next);
+        }
+        retain();
+        inBoundary = false;
+        scheduleAfter(next);
+        next.epoch.pauseNanos = System.nanoTime() - t0;
+        totals.boundaries++;
+        totals.pauseNanos += next.epoch.pauseNanos;
+        totals.maxPauseNanos = Math.max(totals.maxPauseNanos, next.epoch.pauseNanos);
+        announce(next);
+    }
+
+    private void announce(Checkpoint c) {
+        if (boundaryListeners.isEmpty()) return;
+        CheckpointInfo info = info(c);
+        for (var l : boundaryListeners) l.accept(info);
+    }
+
+    private void closeEpochCounters(Checkpoint ended) {
+        Checkpoint.EpochCounters e = ended.epoch;
+        int w = 0, hits = 0, waste = 0;
+        for (int i = 0; i < written.length; i++) {
+            w += Long.bitCount(written[i]);
+            hits += Long.bitCount(written[i] & predicted[i]);
+            waste += Long.bitCount(predicted[i] & ~written[i]);
+        }
+        e.written = w;
+        e.hits = hits;
+        e.waste = waste;
+        e.closed = true;
+        totals.add(e);
+    }
+
+    private void precopy(Checkpoint next) {
+        long t = System.nanoTime();
+        predictor.predict(written, predicted);
+        int n = memory.pageCount();
+        int copied = 0;
+        for (int w = 0; w < predicted.length; w++) {
+            long bits = predicted[w];
+            while (bits != 0) {
+                int p = (w << 6) + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+                if (p >= n) continue;
+                makeRoomFor(1, next);
+                strategy.save(p, next.pages);
+                memory.markCaptured(p);
+                copied++;
+            }
+        }
+        next.epoch.precopied = copied;
+        next.epoch.precopyNanos = System.nanoTime() - t;
+    }
+
+    private void trap(int page) {
+        long t = System.nanoTime();
+        Checkpoint c = newest();
+        makeRoomFor(1, c);
+        strategy.trap(c, page);
+        c.epoch.trapped++;
+        c.epoch.trapNanos += System.nanoTime() - t;
+    }
+
+    // --- retention and the memory budget -----------------------------------------------------------
+
+    /** Drops what the window, --keep and the memory budget no longer allow, oldest first. */
+    private void retain() {
+        while (ring.size() > config.keep()) dropOldest("--keep " + config.keep());
+        long windowStart = machine.clock.now() - machine.clock.fromNanos(config.latencyNanos());
+        while (ring.size() >= 2 && ring.get(1).ticks <= windowStart) dropOldest(null);
+    }
+
+    /**
+     * Makes room in the budget for {@code pages} more page images, dropping the oldest checkpoints
+     * (never {@code keep}). If even that is not enough, the epoch ends early: the run yields at the
+     * end of the current instruction and the next boundary leaves only the newest checkpoint.
+     */
+    private void makeRoomFor(int pages, Checkpoint keep) {
+        long need = (long) pages * PageStore.PAGE;
+        while (store.bytesInUse() + need > config.memoryBudget() && ring.size() > 1 && ring.get(0) != keep) {
+            dropOldest("the checkpoint memory budget (" + (config.memoryBudget() >> 20) + "M)");
+        }
+        if (store.bytesInUse() + need > config.memoryBudget() && !inBoundary && !forceBoundary) {
+            forceBoundary = true;
+            machine.yieldRun();
+            log.warn("checkpoint memory ({}M) filled within one epoch: taking the next checkpoint early, only it will be kept",
+                    config.memoryBudget() >> 20);
+        }
+    }
+
+    private void dropOldest(String why) {
+        strategy.dropOldest(ring);
+        Checkpoint dropped = ring.remove(0);
+        totals.dropped++;
+        if (why == null) return;
+        long covered = coveredNanos();
+        if (covered < config.latencyNanos() && covered != lastCoverageWarning) {
+            lastCoverageWarning = covered;
+            log.warn("{} is full: dropped checkpoint {}; the retained checkpoints now cover {} of guest time, less than the latency bound of {}",
+                    why, dropped.id, millis(covered), millis(config.latencyNanos()));
+        } else {
+            log.debug("dropped checkpoint {} ({})", dropped.id, why);
+        }
+    }
+
+    /** How far back in guest time the oldest retained checkpoint reaches. */
+    public long coveredNanos() {
+        return machine.clock.toNanos(machine.clock.now()) - ring.get(0).guestNanos;
+    }
+
+    private static String millis(long nanos) {
+        return String.format("%.1f ms", nanos / 1e6);
+    }
+
+    private static int popcount(long[] bits) {
+        int n = 0;
+        for (long w : bits) n += Long.bitCount(w);
+        return n;
+    }
+
+    // --- rollback -----------------------------------------------------------------------------------
+
+    /**
+     * Rolls the live machine back to checkpoint {@code id}: verifies every image and the saved state
+     * the rollback needs, then writes back the pages changed since, restores the small state, drops
+     * the newer checkpoints and starts a new epoch there.
+     *
+     * @throws NoSuchCheckpointException if the checkpoint is not retained (any more)
+     * @throws CheckpointUnreachableException if verification found corruption on the way; nothing was changed
+     */
+    public RollbackReport rollback(int id) {
+        if (!started) throw new NoSuchCheckpointException(id, "no checkpoint has been taken yet");
+        Checkpoint target = byId(id);
+        long t0 = System.nanoTime();
+        verify(target);
+        long fromIcount = machine.cpu.icount();
+        memory.drainDirty(written);
+        boolean traps = strategy.usesTraps();
+        memory.setProtection(false);
+        int restored = strategy.restore(ring, target, written);
+        strategy.afterRollback(ring, target);
+        while (newest() != target) ring.remove(ring.size() - 1);
+        machine.restoreState(MachineState.decode(target.state));
+        memory.drainDirty(written);
+        java.util.Arrays.fill(predicted, 0L);
+        predictor.reset();
+        if (traps) memory.setProtection(true);
+        target.epoch.reset();
+        scheduleAfter(target);
+        forceBoundary = false;
+        long nanos = System.nanoTime() - t0;
+        totals.rollbacks++;
+        totals.rollbackNanos += nanos;
+        totals.maxRollbackNanos = Math.max(totals.maxRollbackNanos, nanos);
+        totals.pagesRestored += restored;
+        CheckpointInfo info = info(target);
+        for (RollbackListener l : listeners) l.rolledBack(info, fromIcount);
+        return new RollbackReport(info, restored, nanos, fromIcount);
+    }
+
+    private Checkpoint byId(int id) {
+        for (Checkpoint c : ring) if (c.id == id) return c;
+        String retained = ring.isEmpty() ? "none" : ring.get(0).id + "-" + newest().id;
+        throw new NoSuchCheckpointException(id, "checkpoint " + id + " is not retained (retained: " + retained + ")");
+    }
+
+    private void verify(Checkpoint target) {
+        if (!target.stateIntact()) {
+            throw new CheckpointUnreachableException(target.id, List.of(target.id),
+                    "the saved machine state of checkpoint " + target.id + " is corrupt", newestReachable(List.of()));
+        }
+        SortedSet<Integer> bad = strategy.corruptFor(ring, target);
+        if (!bad.isEmpty()) {
+            List<Integer> corrupt = List.copyOf(bad);
+            List<Integer> unreachable = new ArrayList<>();
+            for (Checkpoint c : ring) {
+                for (int b : corrupt) {
+                    if (strategy.unreachable(c, b)) {
+                        unreachable.add(c.id);
+                        break;
+                    }
+                }
+            }
+            throw new CheckpointUnreachableException(target.id, corrupt,
+                    "stored page images of checkpoint" + (corrupt.size() > 1 ? "s " : " ") + join(corrupt)
+                            + " fail their CRC: checkpoint" + (unreachable.size() > 1 ? "s " : " ") + join(unreachable)
+                            + (unreachable.size() > 1 ? " are" : " is") + " unreachable", newestReachable(corrupt));
+        }
+    }
+
+    /** The newest checkpoint still reachable given corrupt images, or -1. */
+    private int newestReachable(List<Integer> corrupt) {
+        for (int i = ring.size() - 1; i >= 0; i--) {
+            Checkpoint c = ring.get(i);
+            if (!c.stateIntact()) continue;
+            boolean ok = true;
+            for (int b : corrupt) ok &= !strategy.unreachable(c, b);
+            if (ok) return c.id;
+        }
+        return -1;
+    }
+
+    private static String join(List<Integer> ids) {
+        return ids.stream().map(String::valueOf).reduce((a, b) -> a + ", " + b).orElse("");
+    }
+
+    /** Checks every retained checkpoint's images and state; returns the ids found corrupt. */
+    public List<Integer> integrityCheck() {
+        List<Integer> bad = new ArrayList<>();
+        for (Checkpoint c : ring) {
+            boolean ok = c.stateIntact();
+            for (int j = 0; ok && j < c.pages.size(); j++) ok = store.verify(c.pages.slot(j));
+            if (!ok) bad.add(c.id);
+        }
+        return bad;
+    }
+
+    // --- information ----------------------------------------------------------------------------
+
+    public List<CheckpointInfo> checkpoints() {
+        List<CheckpointInfo> out = new ArrayList<>(ring.size());
+        for (Checkpoint c : ring) out.add(info(c));
+        return out;
+    }
+
+    /** The newest retained checkpoint taken at or before guest time {@code nanos}, or null. */
+    public CheckpointInfo atOrBefore(long guestNanos) {
+        CheckpointInfo best = null;
+        for (Checkpoint c : ring) if (c.guestNanos <= guestNanos) best = info(c);
+        return best;
+    }
+
+    private CheckpointInfo info(Checkpoint c) {
+        Checkpoint.EpochCounters e = c.epoch;
+        return new CheckpointInfo(c.id, c.icount, c.guestNanos, c.pages.size(), strategy.bytesFor(c) + c.state.length,
+                e.pauseNanos, e.trapped, e.precopied, e.written, e.hits, e.waste, e.closed, c.state.length);
+    }
+
+    public EngineStats stats() {
+        return totals.snapshot(config, ring.size(), store.bytesInUse(), coveredNanosSafe());
+    }
+
+    private long coveredNanosSafe() {
+        return ring.isEmpty() ? 0 : coveredNanos();
+    }
+
+    /** The saved machine state of a retained checkpoint (for diffs and files). */
+    public MachineState stateOf(int id) {
+        return MachineState.decode(byId(id).state);
+    }
+
+    /** For tests of the integrity checks: flips a bit in a stored image of checkpoint {@code id}. */
+    void corruptImage(int id, int index, int bit) {
+        Checkpoint c = byId(id);
+        store.corrupt(c.pages.slot(index % c.pages.size()), bit);
+    }
+
+    /** For tests: flips a bit in checkpoint {@code id}'s saved state. */
+    void corruptState(int id, int bit) {
+        Checkpoint c = byId(id);
+        c.state[(bit >>> 3) % c.state.length] ^= (byte) (1 << (bit & 7));
+    }
+
+    int imagesOf(int id) {
+        return byId(id).pages.size();
+    }
+
+    /** Running totals over the whole run. */
+    private static final class Totals {
+        long boundaries;
+        long pauseNanos;
+        long maxPauseNanos;
+        long trapped;
+        long precopied;
+        long written;
+        long hits;
+        long waste;
+        long trapNanos;
+        long precopyNanos;
+        long rollbacks;
+        long rollbackNanos;
+        long maxRollbackNanos;
+        long pagesRestored;
+        long dropped;
+        long earlyBoundaries;
+
+        void add(Checkpoint.EpochCounters e) {
+            trapped += e.trapped;
+            precopied += e.precopied;
+            written += e.written;
+            hits += e.hits;
+            waste += e.waste;
+            trapNanos += e.trapNanos;
+            precopyNanos += e.precopyNanos;
+        }
+
+        EngineStats snapshot(CheckpointConfig config, int retained, long bytes, long covered) {
+            return new EngineStats(config.mode().name().toLowerCase(), config.predictor().name().toLowerCase(),
+                    config.interval().toString(), boundaries, retained, bytes, covered, pauseNanos, maxPauseNanos,
+                    trapped, precopied, written, hits, waste, trapNanos, precopyNanos, rollbacks, rollbackNanos,
+                    maxRollbackNanos, pagesRestored, dropped, earlyBoundaries);
+        }
+    }
+}

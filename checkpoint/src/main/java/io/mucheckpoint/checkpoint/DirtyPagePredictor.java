@@ -1,0 +1,24 @@
+package io.mucheckpoint.checkpoint;
+
+/**
+ * Names the pages the next epoch will probably write, so their pre-images can be copied eagerly at
+ * the boundary instead of through a write trap each.
+ */
+interface DirtyPagePredictor {
+    /**
+     * Learns which pages the epoch that just ended wrote ({@code written}: one bit per page) and
+     * fills {@code predicted} (same layout) with the pages to pre-copy for the next epoch.
+     */
+    void predict(long[] written, long[] predicted);
+
+    /** Forgets the history (after a rollback the past it learnt from did not happen). */
+    void reset();
+
+    static DirtyPagePredictor of(CheckpointConfig.PredictorKind kind, int pages) {
+        return switch (kind) {
+            case NONE -> new NoPrediction();
+            case LAST -> new LastEpochPredictor();
+            case HISTORY -> new HistoryPredictor(pages);
+        };
+    }
+}

@@ -1,0 +1,90 @@
+package io.mucheckpoint.checkpoint;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Storage for saved page images: fixed 4 KiB slots carved out of 1 MiB chunks, each slot with the
+ * CRC32C of its contents. Slots are recycled through a free list, so a long run with steady
+ * checkpointing allocates nothing once warm, and the garbage collector never sees a page.
+ *
+ * <p>Capacity is counted against the engine's memory budget by the caller; the store only refuses
+ * to exceed its hard cap.
+ */
+final class PageStore {
+    static final int PAGE = 4096;
+    private static final int SLOTS_PER_CHUNK = 256;
+    private static final int CHUNK = PAGE * SLOTS_PER_CHUNK;
+
+    private final List<byte[]> chunks = new ArrayList<>();
+    private int[] crc = new int[SLOTS_PER_CHUNK];
+    private int[] free = new int[64];
+    private int freeCount;
+    private int allocated;
+    private int inUse;
+    private final CRC32C crc32c = new CRC32C();
+
+    /** Slots holding a page image now. */
+    int inUse() {
+        return inUse;
+    }
+
+    long bytesInUse() {
+        return (long) inUse * PAGE;
+    }
+
+    /** Bytes held from the heap, free slots included. */
+    long bytesReserved() {
+        return (long) chunks.size() * CHUNK;
+    }
+
+    /** Copies a page image into a new slot and records its CRC; returns the slot. */
+    int store(byte[] src, int offset) {
+        int slot = allocate();
+        byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
+        int at = (slot % SLOTS_PER_CHUNK) * PAGE;
+        System.arraycopy(src, offset, chunk, at, PAGE);
+        crc[slot] = checksum(chunk, at);
+        return slot;
+    }
+
+    /** Copies a slot's page image out. */
+    void load(int slot, byte[] dst, int offset) {
+        System.arraycopy(chunks.get(slot / SLOTS_PER_CHUNK), (slot % SLOTS_PER_CHUNK) * PAGE, dst, offset, PAGE);
+    }
+
+    /** Whether the slot still holds what was stored in it. */
+    boolean verify(int slot) {
+        return checksum(chunks.get(slot / SLOTS_PER_CHUNK), (slot % SLOTS_PER_CHUNK) * PAGE) == crc[slot];
+    }
+
+    void release(int slot) {
+        if (freeCount == free.length) free = java.util.Arrays.copyOf(free, free.length * 2);
+        free[freeCount++] = slot;
+        inUse--;
+    }
+
+    /** For tests of the integrity checks: flips one bit of a stored image behind the store's back. */
+    void corrupt(int slot, int bit) {
+        byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
+        int at = (slot % SLOTS_PER_CHUNK) * PAGE + (bit >>> 3) % PAGE;
+        chunk[at] ^= (byte) (1 << (bit & 7));
+    }
+
+    private int allocate() {
+        inUse++;
+        if (freeCount > 0) return free[--freeCount];
+        if (allocated == chunks.size() * SLOTS_PER_CHUNK) {
+            chunks.add(new byte[CHUNK]);
+            if (crc.length < chunks.size() * SLOTS_PER_CHUNK) crc = java.util.Arrays.copyOf(crc, crc.length * 2);
+        }
+        return allocated++;
+    }
+
+    private int checksum(byte[] chunk, int at) {
+        crc32c.reset();
+        crc32c.update(chunk, at, PAGE);
+        return (int) crc32c.getValue();
+    }
+}

@@ -1,0 +1,122 @@
+package io.mucheckpoint.checkpoint;
+
+import java.util.Arrays;
+
+/**
+ * A set of page images kept in a {@link PageStore}, each under its guest page number: an epoch's
+ * undo log (pre-images), a stop-and-copy delta (post-images) or a full RAM image. A page appears
+ * at most once.
+ */
+final class SavedPages {
+    private int[] pages = new int[16];
+    private int[] slots = new int[16];
+    private int count;
+    /** page -> position + 1, built on first lookup (open addressing; 0 = empty). */
+    private int[] index;
+
+    int size() {
+        return count;
+    }
+
+    int page(int i) {
+        return pages[i];
+    }
+
+    int slot(int i) {
+        return slots[i];
+    }
+
+    void add(int page, int slot) {
+        if (count == pages.length) {
+            pages = Arrays.copyOf(pages, count * 2);
+            slots = Arrays.copyOf(slots, count * 2);
+        }
+        pages[count] = page;
+        slots[count] = slot;
+        count++;
+        if (index != null) insert(page, count - 1);
+    }
+
+    /** The slot holding {@code page}'s image, or -1. */
+    int slotOf(int page) {
+        if (index == null) rebuildIndex();
+        int mask = index.length - 1;
+        for (int h = mix(page) & mask; ; h = (h + 1) & mask) {
+            int e = index[h];
+            if (e == 0) return -1;
+            if (pages[e - 1] == page) return slots[e - 1];
+        }
+    }
+
+    /** Replaces the image of a page already present (returns its old slot) or adds it (returns -1). */
+    int put(int page, int slot) {
+        if (index == null) rebuildIndex();
+        int mask = index.length - 1;
+        for (int h = mix(page) & mask; ; h = (h + 1) & mask) {
+            int e = index[h];
+            if (e == 0) break;
+            if (pages[e - 1] == page) {
+                int old = slots[e - 1];
+                slots[e - 1] = slot;
+                return old;
+            }
+        }
+        add(page, slot);
+        return -1;
+    }
+
+    /** Keeps only the entries for which {@code keep} says yes; hands the others' slots to {@code drop}. */
+    void retain(java.util.function.IntPredicate keep, java.util.function.IntConsumer drop) {
+        int w = 0;
+        for (int i = 0; i < count; i++) {
+            if (keep.test(pages[i])) {
+                pages[w] = pages[i];
+                slots[w] = slots[i];
+                w++;
+            } else {
+                drop.accept(slots[i]);
+            }
+        }
+        count = w;
+        index = null;
+    }
+
+    /** Moves every entry of {@code other} here (this set must be empty); {@code other} ends empty. */
+    void takeFrom(SavedPages other) {
+        pages = other.pages;
+        slots = other.slots;
+        count = other.count;
+        index = other.index;
+        other.pages = new int[16];
+        other.slots = new int[16];
+        other.count = 0;
+        other.index = null;
+    }
+
+    void releaseAll(PageStore store) {
+        for (int i = 0; i < count; i++) store.release(slots[i]);
+        count = 0;
+        index = null;
+    }
+
+    private void rebuildIndex() {
+        int cap = Integer.highestOneBit(Math.max(16, count * 2)) * 2;
+        index = new int[cap];
+        for (int i = 0; i < count; i++) insert(pages[i], i);
+    }
+
+    private void insert(int page, int pos) {
+        if ((count + 1) * 2 > index.length) {
+            rebuildIndex();
+            return;
+        }
+        int mask = index.length - 1;
+        int h = mix(page) & mask;
+        while (index[h] != 0) h = (h + 1) & mask;
+        index[h] = pos + 1;
+    }
+
+    private static int mix(int x) {
+        return x * 0x9E3779B1 >>> 7;
+    }
+}
