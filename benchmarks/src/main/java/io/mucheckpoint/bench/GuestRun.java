@@ -39,6 +39,13 @@ final class GuestRun {
         }
     }
 
+    /** Runs {@code n} more instructions; returns true if the guest finished (it must then be rebooted). */
+    static boolean runSlice(Machine m, long n) {
+        RunResult r = m.run(Long.MAX_VALUE, m.cpu.icount() + n);
+        if (r.finished() && (r.kind() != RunResult.Kind.EXIT || r.exitStatus() != 0)) throw new IllegalStateException(r.message());
+        return r.finished();
+    }
+
     /** Runs to the guest's exit; returns the instructions retired. */
     static long runToExit(Machine m) {
         RunResult r = m.run(Long.MAX_VALUE, Long.MAX_VALUE);

@@ -1,5 +1,7 @@
 package io.mucheckpoint.cli;
 
+import io.mucheckpoint.checkpoint.CheckpointEngine;
+import io.mucheckpoint.checkpoint.EngineStats;
 import io.mucheckpoint.cpu.TraceWriter;
 import io.mucheckpoint.vmm.Machine;
 import io.mucheckpoint.vmm.MachineConfig;
@@ -24,6 +26,15 @@ import picocli.CommandLine.Option;
 final class RunCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest;
+
+    @Mixin
+    CheckpointOptions checkpoints;
+
+    @Option(names = "--stats", description = "Print a summary of checkpointing to standard error at exit.")
+    boolean stats;
+
+    @Option(names = "--stats-json", paramLabel = "FILE", description = "Write checkpoint statistics as JSON to FILE at exit.")
+    Path statsJson;
 
     @Option(names = "--exit-code", paramLabel = "native|qemu", defaultValue = "native",
             description = "How a guest's isa-debug-exit value v becomes vmm's status: native v, or qemu (v << 1) | 1 (default: ${DEFAULT-VALUE}).")
@@ -60,19 +71,38 @@ final class RunCommand implements Callable<Integer> {
             traceOut = new BufferedWriter(Files.newBufferedWriter(trace, StandardCharsets.US_ASCII), 1 << 16);
             machine.cpu.setTracer(new TraceWriter(traceOut, traceLimit));
         }
+        CheckpointEngine engine = null;
+        if (!checkpoints.off) {
+            try {
+                engine = new CheckpointEngine(machine, checkpoints.config());
+            } catch (IllegalArgumentException e) {
+                throw new VmmException(ExitStatus.USAGE, e.getMessage());
+            }
+            engine.start();
+        } else if (stats || statsJson != null) {
+            throw new VmmException(ExitStatus.USAGE, "--stats needs checkpointing (drop --no-checkpoint)");
+        }
         Thread input = startInputPump(machine);
+        long t0 = System.nanoTime();
         try {
-            return runToEnd(machine, out);
+            return runToEnd(machine, engine, out);
         } finally {
             out.flush();
             if (traceOut != null) traceOut.close();
             if (input != null) input.interrupt();
+            if (engine != null) report(engine, machine, System.nanoTime() - t0);
         }
     }
 
-    private int runToEnd(Machine machine, HostOutput out) throws InterruptedException {
+    private void report(CheckpointEngine engine, Machine machine, long hostNanos) throws IOException {
+        EngineStats s = engine.stats();
+        if (statsJson != null) Files.writeString(statsJson, s.toJson() + "\n");
+        if (stats) System.err.print(StatsSummary.format(s, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now()), hostNanos));
+    }
+
+    private int runToEnd(Machine machine, CheckpointEngine engine, HostOutput out) throws InterruptedException {
         while (true) {
-            RunResult r = machine.run(Long.MAX_VALUE, Long.MAX_VALUE);
+            RunResult r = engine != null ? engine.run(Long.MAX_VALUE, Long.MAX_VALUE) : machine.run(Long.MAX_VALUE, Long.MAX_VALUE);
             switch (r.kind()) {
                 case EXIT:
                     return exitCode.equals("qemu") ? ((r.exitStatus() << 1) | 1) & 0xFF : r.exitStatus() & 0xFF;

@@ -1,5 +1,6 @@
 package io.mucheckpoint.cli;
 
+import io.mucheckpoint.checkpoint.Interval;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -13,18 +14,6 @@ public final class Units {
     private static final Pattern NUMBER_SUFFIX = Pattern.compile("(\\d+)([kKmMgGtT]?)(.*)");
 
     private Units() {}
-
-    /** An interval: guest nanoseconds, or guest instructions when {@code instructions} is true. */
-    public record Interval(long amount, boolean instructions) {
-        @Override
-        public String toString() {
-            if (instructions) return amount + "i";
-            if (amount % 1_000_000_000L == 0) return amount / 1_000_000_000L + "s";
-            if (amount % 1_000_000L == 0) return amount / 1_000_000L + "ms";
-            if (amount % 1_000L == 0) return amount / 1_000L + "us";
-            return amount + "ns";
-        }
-    }
 
     /** Bytes: a number with an optional K, M, G (binary) suffix, optionally followed by B or iB. */
     public static long size(String text) {
@@ -54,10 +43,13 @@ public final class Units {
         String t = text.trim();
         Matcher m = NUMBER_SUFFIX.matcher(t);
         if (m.matches() && m.group(3).equals("i")) {
-            return new Interval(scale(m.group(1), decimal(m.group(2)), "interval", text), true);
+            long n = scale(m.group(1), decimal(m.group(2)), "interval", text);
+            if (n == 0) throw new IllegalArgumentException("'" + text + "' is zero");
+            return new Interval(n, true);
         }
         Matcher d = Pattern.compile("(\\d+)(ns|us|µs|ms|s)").matcher(t);
         if (!d.matches()) throw bad("duration", text, "like 50ms, 1s or 5000000i (instructions)");
+        if (Long.parseLong(d.group(1)) == 0) throw new IllegalArgumentException("'" + text + "' is zero");
         long unit = switch (d.group(2)) {
             case "ns" -> 1;
             case "us", "µs" -> 1_000;
@@ -65,6 +57,20 @@ public final class Units {
             default -> 1_000_000_000;
         };
         return new Interval(scale(d.group(1), unit, "duration", text), false);
+    }
+
+    /** Guest time in nanoseconds, zero allowed ({@code 0}, {@code 200ms}): the latency bound. */
+    public static long guestNanos(String text) {
+        if (text.trim().equals("0")) return 0;
+        Matcher d = Pattern.compile("(\\d+)(ns|us|µs|ms|s)").matcher(text.trim());
+        if (!d.matches()) throw bad("duration", text, "like 200ms or 0");
+        long unit = switch (d.group(2)) {
+            case "ns" -> 1;
+            case "us", "µs" -> 1_000;
+            case "ms" -> 1_000_000;
+            default -> 1_000_000_000;
+        };
+        return scale(d.group(1), unit, "duration", text);
     }
 
     private static long decimal(String suffix) {

@@ -22,11 +22,11 @@ class UnitsTest {
 
     @Test
     void intervals() {
-        assertEquals(new Units.Interval(50_000_000L, false), Units.interval("50ms"));
-        assertEquals(new Units.Interval(1_000_000_000L, false), Units.interval("1s"));
-        assertEquals(new Units.Interval(250_000L, false), Units.interval("250us"));
-        assertEquals(new Units.Interval(2_000_000L, true), Units.interval("2000000i"));
-        assertEquals(new Units.Interval(5_000_000L, true), Units.interval("5Mi"));
+        assertEquals(new io.mucheckpoint.checkpoint.Interval(50_000_000L, false), Units.interval("50ms"));
+        assertEquals(new io.mucheckpoint.checkpoint.Interval(1_000_000_000L, false), Units.interval("1s"));
+        assertEquals(new io.mucheckpoint.checkpoint.Interval(250_000L, false), Units.interval("250us"));
+        assertEquals(new io.mucheckpoint.checkpoint.Interval(2_000_000L, true), Units.interval("2000000i"));
+        assertEquals(new io.mucheckpoint.checkpoint.Interval(5_000_000L, true), Units.interval("5Mi"));
         assertEquals("50ms", Units.interval("50ms").toString());
         assertEquals("2000000i", Units.interval("2000000i").toString());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.interval("50")).getMessage().contains("50ms"));

@@ -52,6 +52,8 @@ abstract class AddressSpace extends Registers {
     int cr0 = CR0_ET, cr2, cr3, cr4;
     int cpl;
     int a20Mask = -1;
+    /** Bumped whenever block chains may be stale: new translations, a new code segment or mode. */
+    int chainGen;
 
     // The TLB.
     final int[] tlbRTag = new int[TLB_SIZE];
@@ -81,6 +83,7 @@ abstract class AddressSpace extends Registers {
 
     /** Voids every translation (CR3 load, paging mode change, A20 change). */
     final void flushTlb() {
+        chainGen++;
         if (++rGen == GEN_LIMIT) {
             Arrays.fill(tlbRTag, 0);
             Arrays.fill(tlbCTag, 0);
@@ -99,6 +102,7 @@ abstract class AddressSpace extends Registers {
     }
 
     final void invalidatePage(int lin) {
+        chainGen++;
         int idx = (lin >>> 12) & TLB_MASK;
         tlbRTag[idx] = 0;
         tlbWTag[idx] = 0;
@@ -360,6 +364,7 @@ abstract class AddressSpace extends Registers {
 
     /** Loads a segment cache and recomputes the fast-path bounds for it. */
     final void setSegmentCache(int seg, int sel, int base, int limit, int attr) {
+        if (seg == CS) chainGen++;
         segSel[seg] = sel & 0xFFFF;
         segBase[seg] = base;
         segLimit[seg] = limit;

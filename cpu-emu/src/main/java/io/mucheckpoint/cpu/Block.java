@@ -15,6 +15,16 @@ final class Block {
     final int lastPage;
     final int endPhys;       // one past the last byte, on lastPage's numbering when the block crosses
     boolean valid = true;
+    /**
+     * The blocks that ran after this one, by the EIP they were entered at, valid while the
+     * processor's chain generation is {@code chainGen} (nothing changed the linear-to-physical
+     * mapping or the code segment since). Saves the TLB and hash lookups on the way from block to block.
+     */
+    Block next0;
+    Block next1;
+    int next0Eip;
+    int next1Eip;
+    int chainGen;
 
     Block(int phys, boolean code32, Insn[] insns, int count, boolean terminates, int firstPage, int lastPage,
           int endPhys) {

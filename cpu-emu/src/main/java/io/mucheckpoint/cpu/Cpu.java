@@ -137,6 +137,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
 
     /** Recomputes everything derived from CR0, EFLAGS.VM and the CS/SS caches. */
     void modeChanged() {
+        chainGen++;
         boolean pm = (cr0 & CR0_PE) != 0;
         boolean v86 = pm && (eflags & VM) != 0;
         code32 = pm && !v86 && (segAttr[CS] & 0x4000) != 0;
@@ -372,10 +373,12 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             try {
                 b = currentBlock();
             } catch (CpuFault f) {
+                lastBlock = null;
                 ControlTransfer.exception(this, f);
                 continue;
             }
             if (tracer != null) tracer.beforeInstruction(this);
+            lastBlock = b;
             execBlock(b, Math.min(limit, b.count));
             if (trap && !shutdown) {
                 dr[6] |= 0x4000;
@@ -391,6 +394,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     private void acceptInterrupts() {
+        lastBlock = null;
         if (nmiPending && !nmiBlocked) {
             nmiPending = false;
             nmiBlocked = true;
@@ -406,14 +410,40 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     private Block currentBlock() {
+        Block prev = lastBlock;
+        int eip = this.eip;
+        if (prev != null && prev.chainGen == chainGen) {
+            Block n = prev.next0;
+            if (n != null && prev.next0Eip == eip && n.valid) return n;
+            n = prev.next1;
+            if (n != null && prev.next1Eip == eip && n.valid) return n;
+        }
         if (Integer.compareUnsigned(eip, segLimit[CS]) > 0) throw CpuFault.gp(0);
         int phys = codePhys(segBase[CS] + eip);
         Block b = code.lookup(phys, code32);
         if (b == null) b = decodeBlock(phys);
+        if (prev != null) {
+            if (prev.chainGen != chainGen) {
+                prev.chainGen = chainGen;
+                prev.next0 = null;
+                prev.next1 = null;
+            }
+            // Keep the two most recent successors: a conditional branch has two.
+            prev.next1 = prev.next0;
+            prev.next1Eip = prev.next0Eip;
+            prev.next0 = b;
+            prev.next0Eip = eip;
+        }
         return b;
     }
 
+    /** The block executed last, for chaining (null after anything that is not a plain block end). */
+    private Block lastBlock;
+
+    long decodes;
+
     private Block decodeBlock(int phys) {
+        decodes++;
         int entry = eip;
         Insn[] buf = new Insn[MAX_BLOCK];
         int n = 0;
@@ -473,9 +503,96 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         repExtra = 0;
         int i = 0;
         try {
+            // The hot loop: one dispatch per instruction over the frequent forms (specialised 32-bit
+            // ones first); everything rarer goes through execOther so this method stays small enough
+            // for the JIT to compile and inline well.
             while (i < execLimit) {
                 Insn in = ins[i];
                 switch (in.op) {
+                    case Op.MOV_RR32:
+                        r[in.d] = r[in.s];
+                        break;
+                    case Op.MOV_RM32:
+                        r[in.d] = rd32(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask);
+                        break;
+                    case Op.MOV_MR32:
+                        wr32(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask, r[in.s]);
+                        break;
+                    case Op.MOV_RI32:
+                        r[in.d] = in.imm;
+                        break;
+                    case Op.LEA32:
+                        r[in.d] = r[in.base] + (r[in.index] << in.scale) + in.disp;
+                        break;
+                    case Op.MOVZX8_RM32:
+                        r[in.d] = rd8(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask);
+                        break;
+                    case Op.MOVZX8_RR32:
+                        r[in.d] = getReg8(in.s);
+                        break;
+                    case Op.INC_R32: {
+                        int v = r[in.d];
+                        keepCarry();
+                        fOp = F_INC; fA = v; fB = 1; fRes = r[in.d] = v + 1; fSign = 0x80000000;
+                        break;
+                    }
+                    case Op.DEC_R32: {
+                        int v = r[in.d];
+                        keepCarry();
+                        fOp = F_DEC; fA = v; fB = 1; fRes = r[in.d] = v - 1; fSign = 0x80000000;
+                        break;
+                    }
+                    case Op.ADD_RR32: add32(in.d, r[in.s]); break;
+                    case Op.ADD_RI32: add32(in.d, in.imm); break;
+                    case Op.ADD_RM32: add32(in.d, rd32(in.seg, ea(in))); break;
+                    case Op.SUB_RR32: sub32(in.d, r[in.s]); break;
+                    case Op.SUB_RI32: sub32(in.d, in.imm); break;
+                    case Op.SUB_RM32: sub32(in.d, rd32(in.seg, ea(in))); break;
+                    case Op.CMP_RR32: cmp32(r[in.d], r[in.s]); break;
+                    case Op.CMP_RI32: cmp32(r[in.d], in.imm); break;
+                    case Op.CMP_RM32: cmp32(r[in.d], rd32(in.seg, ea(in))); break;
+                    case Op.CMP_MR32: cmp32(rd32(in.seg, ea(in)), r[in.s]); break;
+                    case Op.CMP_MI32: cmp32(rd32(in.seg, ea(in)), in.imm); break;
+                    case Op.AND_RR32: logic32(r[in.d] = r[in.d] & r[in.s]); break;
+                    case Op.AND_RI32: logic32(r[in.d] = r[in.d] & in.imm); break;
+                    case Op.AND_RM32: logic32(r[in.d] = r[in.d] & rd32(in.seg, ea(in))); break;
+                    case Op.OR_RR32: logic32(r[in.d] = r[in.d] | r[in.s]); break;
+                    case Op.OR_RI32: logic32(r[in.d] = r[in.d] | in.imm); break;
+                    case Op.XOR_RR32: logic32(r[in.d] = r[in.d] ^ r[in.s]); break;
+                    case Op.XOR_RI32: logic32(r[in.d] = r[in.d] ^ in.imm); break;
+                    case Op.TEST_RR32: logic32(r[in.d] & r[in.s]); break;
+                    case Op.TEST_RI32: logic32(r[in.d] & in.imm); break;
+                    case Op.ADD_MR32: {
+                        int ea = ea(in);
+                        int a = rd32(in.seg, ea), v = r[in.s];
+                        int res = a + v;
+                        wr32(in.seg, ea, res);
+                        fOp = F_ADD; fA = a; fB = v; fRes = res; fSign = 0x80000000;
+                        break;
+                    }
+                    case Op.PUSH_R32: {
+                        int v = r[in.s];
+                        if (stack32) {
+                            int sp = r[ESP] - 4;
+                            wr32(SS, sp, v);
+                            r[ESP] = sp;
+                        } else {
+                            push(v, 4);
+                        }
+                        break;
+                    }
+                    case Op.POP_R32: {
+                        int v;
+                        if (stack32) {
+                            v = rd32(SS, r[ESP]);
+                            r[ESP] += 4;
+                        } else {
+                            v = peekStack(0, 4);
+                            adjustSp(4);
+                        }
+                        r[in.d] = v;
+                        break;
+                    }
                     case Op.MOV_RR:
                         if (in.size == 4) r[in.d] = r[in.s];
                         else setReg(in.d, in.size, getReg(in.s, in.size));
@@ -562,19 +679,9 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                     case Op.NOT_R:
                         setReg(in.d, in.size, ~getReg(in.d, in.size));
                         break;
-                    case Op.NOT_M: {
-                        int ea = ea(in);
-                        wr(in.seg, ea, in.size, ~rd(in.seg, ea, in.size));
-                        break;
-                    }
                     case Op.NEG_R:
                         setReg(in.d, in.size, neg(getReg(in.d, in.size), in.size));
                         break;
-                    case Op.NEG_M: {
-                        int ea = ea(in);
-                        wr(in.seg, ea, in.size, neg(rd(in.seg, ea, in.size), in.size));
-                        break;
-                    }
                     case Op.SHIFT_R: {
                         int count = (in.imm < 0 ? r[ECX] : in.imm) & 0x1F;
                         if (count != 0) setReg(in.d, in.size, Arith.shift(this, in.sub, getReg(in.d, in.size), count, in.size));
@@ -595,15 +702,6 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                         }
                         break;
                     }
-                    case Op.SHD_M: {
-                        int ea = ea(in);
-                        int count = (in.imm < 0 ? r[ECX] : in.imm) & 0x1F;
-                        int v = rd(in.seg, ea, in.size);
-                        if (count != 0) {
-                            wr(in.seg, ea, in.size, Arith.shiftDouble(this, in.sub, v, getReg(in.s, in.size), count, in.size));
-                        }
-                        break;
-                    }
                     case Op.MULDIV_R:
                         Arith.mulDiv(this, in.sub, getReg(in.s, in.size), in.size);
                         break;
@@ -619,53 +717,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                     case Op.IMUL3_R:
                         setReg(in.d, in.size, Arith.imul2(this, getReg(in.s, in.size), in.imm, in.size));
                         break;
-                    case Op.IMUL3_M:
-                        setReg(in.d, in.size, Arith.imul2(this, rd(in.seg, ea(in), in.size), in.imm, in.size));
-                        break;
-                    case Op.BT_RR: {
-                        int bit = getReg(in.s, in.size) & (in.size * 8 - 1);
-                        int v = Arith.bitOp(this, in.sub, getReg(in.d, in.size), bit);
-                        if (in.sub != 0) setReg(in.d, in.size, v);
-                        break;
-                    }
-                    case Op.BT_RI: {
-                        int bit = in.imm & (in.size * 8 - 1);
-                        int v = Arith.bitOp(this, in.sub, getReg(in.d, in.size), bit);
-                        if (in.sub != 0) setReg(in.d, in.size, v);
-                        break;
-                    }
-                    case Op.BT_MR: {
-                        // A register bit offset reaches beyond the addressed operand.
-                        int off = getReg(in.s, in.size);
-                        if (in.size == 2) off = (short) off;
-                        int ea = (ea(in) + ((off >> (in.size == 2 ? 4 : 5)) * in.size)) & in.eaMask;
-                        int bit = off & (in.size * 8 - 1);
-                        int v = Arith.bitOp(this, in.sub, rd(in.seg, ea, in.size), bit);
-                        if (in.sub != 0) wr(in.seg, ea, in.size, v);
-                        break;
-                    }
-                    case Op.BT_MI: {
-                        int ea = ea(in);
-                        int bit = in.imm & (in.size * 8 - 1);
-                        int v = Arith.bitOp(this, in.sub, rd(in.seg, ea, in.size), bit);
-                        if (in.sub != 0) wr(in.seg, ea, in.size, v);
-                        break;
-                    }
-                    case Op.BSF_R: case Op.BSR_R:
-                        Arith.bitScan(this, in.op == Op.BSR_R, in.d, getReg(in.s, in.size), in.size);
-                        break;
-                    case Op.BSF_M: case Op.BSR_M:
-                        Arith.bitScan(this, in.op == Op.BSR_M, in.d, rd(in.seg, ea(in), in.size), in.size);
-                        break;
-                    case Op.BSWAP:
-                        if (in.size == 4) r[in.d] = Integer.reverseBytes(r[in.d]);
-                        else setReg(in.d, 2, 0); // 16-bit BSWAP is undefined; P6 processors clear it
-                        break;
                     case Op.SETCC_R:
                         setReg8(in.d, cond(in.sub) ? 1 : 0);
-                        break;
-                    case Op.SETCC_M:
-                        wr8(in.seg, ea(in), cond(in.sub) ? 1 : 0);
                         break;
                     case Op.CMOV_R: {
                         int v = getReg(in.s, in.size);
@@ -712,6 +765,110 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                         eip = target;
                         break;
                     }
+                    case Op.PUSH_R:
+                        push(getReg(in.s, in.size), in.size);
+                        break;
+                    case Op.POP_R: {
+                        int v = peekStack(0, in.size);
+                        adjustSp(in.size);
+                        setReg(in.d, in.size, v);
+                        break;
+                    }
+                    case Op.PUSH_I:
+                        push(in.imm, in.size);
+                        break;
+                    case Op.NOP:
+                        break;
+                    case Op.UD:
+                        throw CpuFault.ud();
+                    case Op.GP0:
+                        throw CpuFault.gp(0);
+
+                    default:
+                        execOther(in, entry, i, base);
+                        break;
+                }
+                i++;
+            }
+            icount = base + i + repExtra;
+            if (i != b.count || !b.terminates) eip = (entry + ins[i - 1].end) & ipMask;
+        } catch (CpuFault f) {
+            icount = base + i + repExtra;
+            eip = (entry + ins[i].ofs) & ipMask;
+            lastBlock = null;
+            ControlTransfer.exception(this, f);
+        }
+        currentBlock = null;
+    }
+
+    /** The instructions too rare to sit in execBlock's switch. Same conventions as there. */
+    private void execOther(Insn in, int entry, int i, long base) {
+        final int[] r = this.r;
+        switch (in.op) {
+                    case Op.NOT_M: {
+                        int ea = ea(in);
+                        wr(in.seg, ea, in.size, ~rd(in.seg, ea, in.size));
+                        break;
+                    }
+                    case Op.NEG_M: {
+                        int ea = ea(in);
+                        wr(in.seg, ea, in.size, neg(rd(in.seg, ea, in.size), in.size));
+                        break;
+                    }
+                    case Op.SHD_M: {
+                        int ea = ea(in);
+                        int count = (in.imm < 0 ? r[ECX] : in.imm) & 0x1F;
+                        int v = rd(in.seg, ea, in.size);
+                        if (count != 0) {
+                            wr(in.seg, ea, in.size, Arith.shiftDouble(this, in.sub, v, getReg(in.s, in.size), count, in.size));
+                        }
+                        break;
+                    }
+                    case Op.IMUL3_M:
+                        setReg(in.d, in.size, Arith.imul2(this, rd(in.seg, ea(in), in.size), in.imm, in.size));
+                        break;
+                    case Op.BT_RR: {
+                        int bit = getReg(in.s, in.size) & (in.size * 8 - 1);
+                        int v = Arith.bitOp(this, in.sub, getReg(in.d, in.size), bit);
+                        if (in.sub != 0) setReg(in.d, in.size, v);
+                        break;
+                    }
+                    case Op.BT_RI: {
+                        int bit = in.imm & (in.size * 8 - 1);
+                        int v = Arith.bitOp(this, in.sub, getReg(in.d, in.size), bit);
+                        if (in.sub != 0) setReg(in.d, in.size, v);
+                        break;
+                    }
+                    case Op.BT_MR: {
+                        // A register bit offset reaches beyond the addressed operand.
+                        int off = getReg(in.s, in.size);
+                        if (in.size == 2) off = (short) off;
+                        int ea = (ea(in) + ((off >> (in.size == 2 ? 4 : 5)) * in.size)) & in.eaMask;
+                        int bit = off & (in.size * 8 - 1);
+                        int v = Arith.bitOp(this, in.sub, rd(in.seg, ea, in.size), bit);
+                        if (in.sub != 0) wr(in.seg, ea, in.size, v);
+                        break;
+                    }
+                    case Op.BT_MI: {
+                        int ea = ea(in);
+                        int bit = in.imm & (in.size * 8 - 1);
+                        int v = Arith.bitOp(this, in.sub, rd(in.seg, ea, in.size), bit);
+                        if (in.sub != 0) wr(in.seg, ea, in.size, v);
+                        break;
+                    }
+                    case Op.BSF_R: case Op.BSR_R:
+                        Arith.bitScan(this, in.op == Op.BSR_R, in.d, getReg(in.s, in.size), in.size);
+                        break;
+                    case Op.BSF_M: case Op.BSR_M:
+                        Arith.bitScan(this, in.op == Op.BSR_M, in.d, rd(in.seg, ea(in), in.size), in.size);
+                        break;
+                    case Op.BSWAP:
+                        if (in.size == 4) r[in.d] = Integer.reverseBytes(r[in.d]);
+                        else setReg(in.d, 2, 0); // 16-bit BSWAP is undefined; P6 processors clear it
+                        break;
+                    case Op.SETCC_M:
+                        wr8(in.seg, ea(in), cond(in.sub) ? 1 : 0);
+                        break;
                     case Op.LOOP: {
                         int next = entry + in.end;
                         eip = loop(in) ? jumpTarget(next + in.imm, in.size) : next & ipMask;
@@ -738,18 +895,6 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                         break;
                     case Op.IRET:
                         ControlTransfer.iret(this, in.size);
-                        break;
-                    case Op.PUSH_R:
-                        push(getReg(in.s, in.size), in.size);
-                        break;
-                    case Op.POP_R: {
-                        int v = peekStack(0, in.size);
-                        adjustSp(in.size);
-                        setReg(in.d, in.size, v);
-                        break;
-                    }
-                    case Op.PUSH_I:
-                        push(in.imm, in.size);
                         break;
                     case Op.PUSH_M:
                         push(rd(in.seg, ea(in), in.size), in.size);
@@ -904,8 +1049,6 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                         halted = true;
                         eip = (entry + in.end) & ipMask;
                         break;
-                    case Op.NOP:
-                        break;
                     case Op.WAIT:
                         fpu.waitInstruction(this);
                         break;
@@ -1000,26 +1143,34 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                     case Op.FPU:
                         fpu.execute(this, in);
                         break;
-                    case Op.UD:
-                        throw CpuFault.ud();
-                    case Op.GP0:
-                        throw CpuFault.gp(0);
-                    default:
-                        icount = base + i;
-                        SystemOps.execute(this, in);
-                        if (Op.endsBlock(in.op, 0)) eip = (entry + in.end) & ipMask;
-                        break;
-                }
-                i++;
-            }
-            icount = base + i + repExtra;
-            if (i != b.count || !b.terminates) eip = (entry + ins[i - 1].end) & ipMask;
-        } catch (CpuFault f) {
-            icount = base + i + repExtra;
-            eip = (entry + ins[i].ofs) & ipMask;
-            ControlTransfer.exception(this, f);
+            default:
+                icount = base + i;
+                SystemOps.execute(this, in);
+                if (Op.endsBlock(in.op, 0)) eip = (entry + in.end) & ipMask;
+                break;
         }
-        currentBlock = null;
+    }
+
+    private void add32(int d, int v) {
+        int a = r[d];
+        int res = a + v;
+        r[d] = res;
+        fOp = F_ADD; fA = a; fB = v; fRes = res; fSign = 0x80000000;
+    }
+
+    private void sub32(int d, int v) {
+        int a = r[d];
+        int res = a - v;
+        r[d] = res;
+        fOp = F_SUB; fA = a; fB = v; fRes = res; fSign = 0x80000000;
+    }
+
+    private void cmp32(int a, int v) {
+        fOp = F_SUB; fA = a; fB = v; fRes = a - v; fSign = 0x80000000;
+    }
+
+    private void logic32(int res) {
+        fOp = F_LOGIC; fRes = res; fSign = 0x80000000;
     }
 
     // --- operand helpers ----------------------------------------------------------------------
@@ -1088,7 +1239,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     private int incDec(int v, boolean inc, int size) {
-        int c = cf() ? 1 : 0;
+        keepCarry();
         int res = inc ? v + 1 : v - 1;
         int m = sizeMask(size);
         fOp = inc ? F_INC : F_DEC;
@@ -1096,7 +1247,6 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         fB = 1;
         fRes = res & m;
         fSign = signBit(size);
-        fCin = c;
         return res;
     }
 

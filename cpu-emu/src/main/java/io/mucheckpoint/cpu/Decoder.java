@@ -55,6 +55,7 @@ final class Decoder {
             if (lock && !lockable(in)) {
                 in.op = Op.UD;
             }
+            Op.specialise(in);
         } catch (TooLong e) {
             clear(in);
             in.op = Op.GP0;

@@ -169,7 +169,102 @@ final class Op {
     static final int FPU = 144;       // x87 escape; opcode and ModRM in imm
     static final int RDPMC = 145;
 
-    static final int COUNT = 146;
+    // Specialised 32-bit forms of the most frequent instructions (decoded when the operand size is
+    // 32): no size dispatch, flags recorded inline.
+    static final int MOV_RR32 = 146;
+    static final int MOV_RM32 = 147;
+    static final int MOV_MR32 = 148;
+    static final int MOV_RI32 = 149;
+    static final int LEA32 = 150;
+    static final int MOVZX8_RM32 = 151;
+    static final int MOVZX8_RR32 = 152;
+    static final int INC_R32 = 153;
+    static final int DEC_R32 = 154;
+    static final int ADD_RR32 = 155;
+    static final int SUB_RR32 = 156;
+    static final int AND_RR32 = 157;
+    static final int OR_RR32 = 158;
+    static final int XOR_RR32 = 159;
+    static final int CMP_RR32 = 160;
+    static final int TEST_RR32 = 161;
+    static final int ADD_RI32 = 162;
+    static final int SUB_RI32 = 163;
+    static final int AND_RI32 = 164;
+    static final int OR_RI32 = 165;
+    static final int XOR_RI32 = 166;
+    static final int CMP_RI32 = 167;
+    static final int TEST_RI32 = 168;
+    static final int ADD_RM32 = 169;
+    static final int SUB_RM32 = 170;
+    static final int CMP_RM32 = 171;
+    static final int AND_RM32 = 172;
+    static final int CMP_MR32 = 173;
+    static final int ADD_MR32 = 174;
+    static final int CMP_MI32 = 175;
+    static final int PUSH_R32 = 176;
+    static final int POP_R32 = 177;
+
+    static final int COUNT = 178;
+
+    /**
+     * Rewrites a decoded instruction into its specialised 32-bit form where there is one. Only
+     * flat 32-bit addressing qualifies for the memory forms' LEA; everything else keeps its
+     * generic id.
+     */
+    static void specialise(Insn in) {
+        if (in.size != 4) return;
+        switch (in.op) {
+            case MOV_RR: in.op = MOV_RR32; return;
+            case MOV_RM: in.op = MOV_RM32; return;
+            case MOV_MR: in.op = MOV_MR32; return;
+            case MOV_RI: in.op = MOV_RI32; return;
+            case LEA: if (in.eaMask == -1) in.op = LEA32; return;
+            case MOVZX_RM: if (in.imm == 1) in.op = MOVZX8_RM32; return;
+            case MOVZX_RR: if (in.imm == 1) in.op = MOVZX8_RR32; return;
+            case INC_R: in.op = INC_R32; return;
+            case DEC_R: in.op = DEC_R32; return;
+            case PUSH_R: in.op = PUSH_R32; return;
+            case POP_R: in.op = POP_R32; return;
+            case ALU_RR:
+                switch (in.sub) {
+                    case 0: in.op = ADD_RR32; return;
+                    case 1: in.op = OR_RR32; return;
+                    case 4: in.op = AND_RR32; return;
+                    case 5: in.op = SUB_RR32; return;
+                    case 6: in.op = XOR_RR32; return;
+                    case 7: in.op = CMP_RR32; return;
+                    case 8: in.op = TEST_RR32; return;
+                    default: return;
+                }
+            case ALU_RI:
+                switch (in.sub) {
+                    case 0: in.op = ADD_RI32; return;
+                    case 1: in.op = OR_RI32; return;
+                    case 4: in.op = AND_RI32; return;
+                    case 5: in.op = SUB_RI32; return;
+                    case 6: in.op = XOR_RI32; return;
+                    case 7: in.op = CMP_RI32; return;
+                    case 8: in.op = TEST_RI32; return;
+                    default: return;
+                }
+            case ALU_RM:
+                switch (in.sub) {
+                    case 0: in.op = ADD_RM32; return;
+                    case 4: in.op = AND_RM32; return;
+                    case 5: in.op = SUB_RM32; return;
+                    case 7: in.op = CMP_RM32; return;
+                    default: return;
+                }
+            case ALU_MR:
+                if (in.sub == 7) in.op = CMP_MR32;
+                else if (in.sub == 0) in.op = ADD_MR32;
+                return;
+            case ALU_MI:
+                if (in.sub == 7) in.op = CMP_MI32;
+                return;
+            default:
+        }
+    }
 
     /** Instructions after which the block ends: control transfers and anything that can change
      *  interrupt deliverability, the code mapping, or the machine outside the CPU. */

@@ -47,6 +47,16 @@ abstract class Registers {
     int fB;
     int fSign = 0x80000000;
     int fCin;
+    /**
+     * INC and DEC leave CF alone. Rather than compute it when they run, they keep the lazy state of
+     * whoever produced it here (carry op, operands, result, carry-in); CF is computed from that only
+     * if something reads it.
+     */
+    int cOp;
+    int cA;
+    int cB;
+    int cRes;
+    int cCin;
 
     // --- 8 and 16-bit register views -------------------------------------------------------
 
@@ -104,14 +114,27 @@ abstract class Registers {
     }
 
     final boolean cf() {
-        switch (fOp) {
-            case F_ADD: return Integer.compareUnsigned(fRes, fA) < 0;
-            case F_ADC: return fCin != 0 ? Integer.compareUnsigned(fRes, fA) <= 0 : Integer.compareUnsigned(fRes, fA) < 0;
-            case F_SUB: return Integer.compareUnsigned(fA, fB) < 0;
-            case F_SBB: return fCin != 0 ? Integer.compareUnsigned(fA, fB) <= 0 : Integer.compareUnsigned(fA, fB) < 0;
+        int op = fOp;
+        if (op == F_INC || op == F_DEC) return carry(cOp, cA, cB, cRes, cCin);
+        return carry(op, fA, fB, fRes, fCin);
+    }
+
+    private boolean carry(int op, int a, int b, int res, int cin) {
+        switch (op) {
+            case F_ADD: return Integer.compareUnsigned(res, a) < 0;
+            case F_ADC: return cin != 0 ? Integer.compareUnsigned(res, a) <= 0 : Integer.compareUnsigned(res, a) < 0;
+            case F_SUB: return Integer.compareUnsigned(a, b) < 0;
+            case F_SBB: return cin != 0 ? Integer.compareUnsigned(a, b) <= 0 : Integer.compareUnsigned(a, b) < 0;
             case F_LOGIC: return false;
-            case F_INC: case F_DEC: return fCin != 0;
             default: return (eflags & CF) != 0;
+        }
+    }
+
+    /** Before an INC or DEC: remember who produced CF (unless an INC/DEC already did). */
+    final void keepCarry() {
+        int op = fOp;
+        if (op != F_INC && op != F_DEC) {
+            cOp = op; cA = fA; cB = fB; cRes = fRes; cCin = fCin;
         }
     }
 

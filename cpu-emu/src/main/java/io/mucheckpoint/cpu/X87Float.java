@@ -55,6 +55,9 @@ final class X87Float {
     private int iExp;
     private long iSig;
 
+    /** Set by fromSingle/fromDouble when the memory operand was a denormal (DE is the caller's to raise). */
+    boolean loadDenormal;
+
     // roundToInt's output.
     long intMag;
     boolean intBig;
@@ -68,6 +71,7 @@ final class X87Float {
         masks = cw & 0x3F;
         flags = 0;
         up = false;
+        loadDenormal = false;
     }
 
     // --- classification -------------------------------------------------------------------------
@@ -184,9 +188,24 @@ final class X87Float {
      * {@link #packExt}, {@link #packDouble} or {@link #packSingle}.
      */
     void roundPack(boolean neg, int e, long sig, long extra, int precBits, int minExp, int maxExp) {
+        boolean memory = maxExp != EXT_MAX;
         boolean tiny = e < minExp;
-        boolean ueMasked = (masks & UE) != 0;
-        if (tiny && ueMasked) {
+        boolean wrapped = false;
+        if (tiny && (masks & UE) == 0) {
+            // Unmasked underflow: a store to memory is suppressed (UE alone); a register gets the
+            // result with its exponent wrapped, or the masked response if even that is too small.
+            flags |= UE;
+            if (memory) {
+                iNeg = neg;
+                iExp = minExp;
+                iSig = 0;
+                return;
+            }
+            e += WRAP;
+            tiny = e < minExp;
+            wrapped = true;
+        }
+        if (tiny) {
             int n = minExp - e;
             if (n < 64) {
                 extra = (sig << (64 - n)) | (extra >>> n) | ((extra << (64 - n)) != 0 ? 1 : 0);
@@ -232,17 +251,23 @@ final class X87Float {
             sig = s;
         }
         up = inc;
-        if (tiny) {
-            if (ueMasked) {
-                if (inexact) flags |= UE;
-            } else {
-                flags |= UE;
-                e += WRAP;
-            }
+        if (tiny && inexact && !wrapped) flags |= UE;
+        if (tiny && wrapped) { // too small even wrapped: the hardware delivers a zero
+            inexact = true;
+            sig = 0;
+            up = false;
         }
         if (e > maxExp) {
-            if ((masks & OE) != 0) {
-                flags |= OE;
+            flags |= OE;
+            boolean masked = (masks & OE) != 0;
+            if (!masked && memory) { // an unmasked overflow suppresses a store: OE alone
+                iNeg = neg;
+                iExp = maxExp + 1;
+                iSig = INT_BIT;
+                return;
+            }
+            if (!masked) e -= WRAP;
+            if (masked || e > maxExp) {
                 inexact = true;
                 if (rc == RC_NEAREST || (rc == RC_UP && !neg) || (rc == RC_DOWN && neg)) {
                     e = maxExp + 1;
@@ -253,9 +278,6 @@ final class X87Float {
                     sig = -1L << shift;
                     up = false;
                 }
-            } else {
-                flags |= OE;
-                e -= WRAP;
             }
         }
         if (inexact) flags |= PE;
@@ -407,8 +429,7 @@ final class X87Float {
         }
         if (cb == ZERO) {
             if (ca == ZERO) { invalid(); return; }
-            if (denormal(ca, cb)) return;
-            flags |= ZE;
+            flags |= ZE; // no DE for a denormal dividend here (as the hardware)
             setInf(n);
             return;
         }
@@ -433,7 +454,7 @@ final class X87Float {
     }
 
     /** The remainder of the last {@link #divlu}. */
-    private long remainder;
+    long remainder;
 
     /**
      * Divides the unsigned 128-bit {@code u1:u0} by {@code v}, which must have its top bit set and
@@ -477,13 +498,57 @@ final class X87Float {
         if (c == INF) { set(se, sig); return; }
         if (denormal(c, ZERO)) return;
         int t = normExp(se, sig) - BIAS - 63;
+        long m = normSig(se, sig);
+        // sqrt(m * 2^t) = sqrt(N) * 2^((t - k) / 2) with N = m << k, k = 63 or 64 making t - k even.
         int k = ((t - 64) & 1) == 0 ? 64 : 63;
-        BigInteger n = ubig(normSig(se, sig)).shiftLeft(k);
-        BigInteger r = n.sqrt();
-        BigInteger rem = n.subtract(r.multiply(r));
-        long extra = rem.signum() == 0 ? 0 : rem.compareTo(r) > 0 ? INT_BIT | 1 : 1;
-        roundPack(false, (t - k) / 2 + BIAS + 63, r.longValue(), extra, prec, EXT_MIN, EXT_MAX);
+        long nHi = k == 64 ? m : m >>> 1, nLo = k == 64 ? 0 : m << 63;
+        long r = isqrt(nHi, nLo);
+        // The exact root is never halfway between integers: it is above r + 1/2 iff N - r^2 > r.
+        long extra = remainder == 0 && remainderHi == 0 ? 0
+                : remainderHi != 0 || Long.compareUnsigned(remainder, r) > 0 ? INT_BIT | 1 : 1;
+        roundPack(false, (t - k) / 2 + BIAS + 63, r, extra, prec, EXT_MIN, EXT_MAX);
         packExt();
+    }
+
+    /** The high word (0 or 1) of the remainder of the last {@link #isqrt}; the low word is in {@link #remainder}. */
+    long remainderHi;
+
+    /**
+     * floor(sqrt(hi:lo)) for an unsigned 128-bit value with {@code hi >= 2^62}, so that the root has
+     * its top bit set; leaves the remainder (at most 65 bits) in remainderHi:remainder. A double
+     * estimate, one Newton step through {@link #divlu}, then an exact correction.
+     */
+    long isqrt(long hi, long lo) {
+        long r;
+        if (hi == -1L) {
+            r = -1L;
+        } else {
+            double est = Math.sqrt((double) (hi >>> 1) * 2.0) * 4294967296.0;
+            long r0 = est >= 0x1p63 ? (est >= 0x1p64 ? -1L : ((long) (est / 2)) << 1) : (long) est;
+            if (r0 >= 0) r0 = INT_BIT;
+            if (Long.compareUnsigned(r0, hi) <= 0) r0 = hi + 1;
+            long q = divlu(hi, lo, r0);
+            r = (r0 >>> 1) + (q >>> 1) + (r0 & q & 1);
+            if (r >= 0) r = INT_BIT;
+        }
+        // r^2 <= N < (r + 1)^2
+        while (true) {
+            long sh = umulh(r, r), sl = r * r;
+            int c = Long.compareUnsigned(sh, hi);
+            if (c > 0 || (c == 0 && Long.compareUnsigned(sl, lo) > 0)) r--;
+            else break;
+        }
+        while (r != -1L) {
+            long r1 = r + 1;
+            long sh = umulh(r1, r1), sl = r1 * r1;
+            int c = Long.compareUnsigned(sh, hi);
+            if (c < 0 || (c == 0 && Long.compareUnsigned(sl, lo) <= 0)) r = r1;
+            else break;
+        }
+        long sh = umulh(r, r), sl = r * r;
+        remainder = lo - sl;
+        remainderHi = hi - sh - (Long.compareUnsigned(lo, sl) < 0 ? 1 : 0);
+        return r;
     }
 
     // --- comparisons ---------------------------------------------------------------------------
@@ -498,7 +563,7 @@ final class X87Float {
             if (!quiet || ca == SNAN || cb == SNAN) flags |= IE;
             return CMP_UN;
         }
-        if (denormal(ca, cb)) return CMP_UN;
+        if (ca == DENORMAL || cb == DENORMAL) flags |= DE; // even unmasked, the comparison is made
         if (ca == ZERO && cb == ZERO) return CMP_EQ;
         boolean na = neg(ase), nb = neg(bse);
         if (na != nb) return na ? CMP_LT : CMP_GT;
@@ -579,8 +644,9 @@ final class X87Float {
 
     // --- memory formats ------------------------------------------------------------------------
 
-    /** Converts a single; raises DE for a denormal. An SNaN stays signaling (see {@link #quietLoad}). */
+    /** Converts a single; notes a denormal in {@link #loadDenormal}. An SNaN stays signaling (see {@link #quietLoad}). */
     void fromSingle(int bits) {
+        loadDenormal = false;
         int s = bits < 0 ? 0x8000 : 0;
         int e = (bits >>> 23) & 0xFF;
         long f = bits & 0x7FFFFFL;
@@ -589,7 +655,7 @@ final class X87Float {
             rsig = INT_BIT | (f << 40);
         } else if (e == 0) {
             if (f == 0) { setZero(s != 0); return; }
-            flags |= DE;
+            loadDenormal = true;
             long m = f << 40;
             int n = Long.numberOfLeadingZeros(m);
             rse = s | (BIAS - 126 - n);
@@ -600,8 +666,9 @@ final class X87Float {
         }
     }
 
-    /** Converts a double; raises DE for a denormal. An SNaN stays signaling. */
+    /** Converts a double; notes a denormal in {@link #loadDenormal}. An SNaN stays signaling. */
     void fromDouble(long bits) {
+        loadDenormal = false;
         int s = bits < 0 ? 0x8000 : 0;
         int e = (int) (bits >>> 52) & 0x7FF;
         long f = bits & 0xFFFFFFFFFFFFFL;
@@ -610,7 +677,7 @@ final class X87Float {
             rsig = INT_BIT | (f << 11);
         } else if (e == 0) {
             if (f == 0) { setZero(s != 0); return; }
-            flags |= DE;
+            loadDenormal = true;
             long m = f << 11;
             int n = Long.numberOfLeadingZeros(m);
             rse = s | (BIAS - 1022 - n);
@@ -677,9 +744,31 @@ final class X87Float {
 
     /** Sets rse/rsig to the exact extended value of a double. */
     void setDouble(double d) {
-        int saved = flags;
         fromDouble(Double.doubleToRawLongBits(d));
-        flags = saved;
+    }
+
+    /** Moves the (finite, nonzero) result one unit in the last place up or down in magnitude. */
+    void nextToward(boolean larger) {
+        int s = rse & 0x8000, e = rse & 0x7FFF;
+        long m = rsig;
+        if (larger) {
+            m++;
+            if (m == 0) { m = INT_BIT; e++; }               // carry out of the significand
+            else if (e == 0 && m == INT_BIT) e = 1;         // the largest denormal becomes normal
+        } else {
+            if (e > 1 && m == INT_BIT) { m = -1L; e--; }    // down across a power of two
+            else if (e == 1 && m == INT_BIT) { m = INT_BIT - 1; e = 0; }
+            else m--;
+        }
+        rse = s | e;
+        rsig = m;
+    }
+
+    /** A finite value as the hardware repacks an operand it returns unchanged (pseudo-denormals normalized). */
+    void repack(int se, long sig) {
+        if (classify(se, sig) == ZERO) { set(se, sig); return; }
+        roundPack(neg(se), normExp(se, sig), normSig(se, sig), 0, 64, EXT_MIN, EXT_MAX);
+        packExt();
     }
 
     // --- other operations -----------------------------------------------------------------------
@@ -729,11 +818,11 @@ final class X87Float {
         if (isNaN(ca) || isNaN(cb)) { propagateNaN(ase, asig, ca, bse, bsig, cb); return; }
         if (ca == INF || cb == ZERO) { invalid(); return; }
         if (denormal(ca, cb)) return;
-        if (ca == ZERO || cb == INF) { set(ase, asig); return; }
+        if (ca == ZERO || cb == INF) { repack(ase, asig); return; }
         int ea = normExp(ase, asig), eb = normExp(bse, bsig);
         long ma = normSig(ase, asig), mb = normSig(bse, bsig);
         int d = ea - eb;
-        if (d < (ieee ? -1 : 0)) { set(ase, asig); return; }
+        if (d < (ieee ? -1 : 0)) { repack(ase, asig); return; }
         BigInteger a, b;
         int base;
         if (d >= 64) {

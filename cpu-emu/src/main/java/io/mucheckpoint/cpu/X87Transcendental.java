@@ -16,19 +16,29 @@ import static io.mucheckpoint.cpu.X87Float.neg;
 import static io.mucheckpoint.cpu.X87Float.normExp;
 import static io.mucheckpoint.cpu.X87Float.normSig;
 
+
 /**
  * The x87 transcendental instructions (FSIN, FCOS, FSINCOS, FPTAN, FPATAN, F2XM1, FYL2X, FYL2XP1).
  *
  * <p>Special operands (zeros, infinities, NaNs, unsupported formats, denormals, out-of-range
- * arguments) are handled exactly as the SDM's tables say. Ordinary operands are computed with
- * {@link StrictMath} in double precision (so results are reproducible on every JVM, as the
- * checkpoint design requires), with the argument first rounded to 53 bits; the result is exact in
- * the 64-bit register but carries only double accuracy (about 1 ulp of a double, where the hardware
- * is accurate to about 1 ulp of extended). Arguments so small that the function is x (or 1, or x
- * times a constant) to 64 bits are done in extended precision; FYL2X and FYL2XP1 multiply by y in
- * extended precision, so y may use the whole extended exponent range. C1 (round up) is left 0 for
- * results computed in double. FSIN/FCOS/FPTAN reduce their argument with Java's exact pi rather than
- * the hardware's 66-bit pi, so for large arguments the results differ from the hardware's more.
+ * arguments) get the results and flags of the SDM's tables. Ordinary operands are computed with
+ * {@link StrictMath} in double precision, so results are the same on every JVM (the checkpoint
+ * design needs bit-for-bit replay); the result is exact in the 64-bit register but carries only
+ * double accuracy: a few ulps of a double (about 2^-52 relative), where the hardware is within about
+ * 1 ulp of extended (2^-63). Details:
+ * <ul>
+ * <li>FSIN, FCOS, FSINCOS, FPTAN reduce the argument modulo pi/2 exactly, with the hardware's own
+ *     pi (truncated to 66 bits, as Intel documents; the AMD host the oracle was recorded on agrees
+ *     to the last bit), so for large arguments they drift from the true sine just as the hardware
+ *     does; the reduced argument is then rounded to a double.
+ * <li>Arguments so small that the function is x (or 1, or x times a constant) to 64 bits are done in
+ *     extended precision with the correct directed rounding; FYL2X and FYL2XP1 multiply by y in
+ *     extended precision, so y may use the whole extended exponent range; FPATAN scales its operands,
+ *     so it too works across the extended range.
+ * <li>F2XM1 outside [-1, 1] and FYL2XP1 outside |x| < 1 - sqrt(2)/2 are undefined on the hardware
+ *     (the AMD host returns the operand unchanged); here they compute the mathematical function.
+ * <li>C1 (round up) is left 0 for results computed in double; PE is always set for them.
+ * </ul>
  */
 final class X87Transcendental {
     private X87Transcendental() {}
@@ -44,6 +54,25 @@ final class X87Transcendental {
     private static final long SQRT2_SIG = 0xB504F333F9DE6484L;
 
     static final int SIN = 0, COS = 1, TAN = 2;
+
+    /**
+     * pi as the hardware reduces with it: truncated to 66 bits (C90FDAA22168C234C, as Intel documents
+     * and the AMD host of the oracle agrees); as an integer, pi/2 * 2^65 = PI66_HI * 2^64 + PI66_LO.
+     */
+    private static final long PI66_HI = 0x3, PI66_LO = 0x243F6A8885A308D3L;
+    private static final double PI66_D = 0x3243F6A8885A308D3p0;
+
+    /** The signed 128-bit integer hi:lo as the nearest double (within an ulp). */
+    static double toDouble128(long hi, long lo) {
+        boolean neg = hi < 0;
+        if (neg) {
+            lo = -lo;
+            hi = ~hi + (lo == 0 ? 1 : 0);
+        }
+        double low = lo >= 0 ? (double) lo : (double) ((lo >>> 1) | (lo & 1)) * 2.0;
+        double v = hi == 0 ? low : Math.scalb((double) hi, 64) + low;
+        return neg ? -v : v;
+    }
 
     /**
      * Classifies the operand of FSIN/FCOS/FPTAN/FSINCOS: returns -1 if it was fully handled
@@ -71,17 +100,66 @@ final class X87Transcendental {
         }
         x.flags |= PE;
         if (normExp(se, sig) < BIAS - 40) {
-            // sin x = tan x = x and cos x = 1 to 64 bits (the neglected terms are below 2^-80 relative).
+            // sin x = x - x^3/6, tan x = x + x^3/3, cos x = 1 - x^2/2: the neglected terms are far
+            // below the last place, so the result is x (or 1) or its neighbour toward the term.
             if (fn == COS) {
-                x.setInteger(false, 1);
-            } else {
-                if (c == DENORMAL) x.flags |= UE;
-                x.set(se, sig);
+                boolean down = x.rc == X87Float.RC_DOWN || x.rc == X87Float.RC_CHOP;
+                if (down) x.set(0x3FFE, -1L); else x.setInteger(false, 1);
+                return;
             }
+            boolean n = neg(se);
+            // Rounding toward the neglected term moves the magnitude down (sin) or up (tan).
+            // (sin: down for x > 0, up for x < 0, or chop; tan: up for x > 0, down for x < 0).
+            boolean towardTerm = x.rc == X87Float.RC_CHOP && fn == SIN
+                    || x.rc == (n == (fn == SIN) ? X87Float.RC_UP : X87Float.RC_DOWN);
+            x.roundPack(n, normExp(se, sig), normSig(se, sig), 0, 64, X87Float.EXT_MIN, X87Float.EXT_MAX);
+            x.packExt();
+            if (towardTerm) {
+                x.nextToward(fn == TAN);
+                x.up = fn == TAN;
+            }
+            if (normExp(se, sig) < 1) x.flags |= UE;
             return;
         }
-        double d = X87Float.approx(se, sig);
-        x.setDouble(fn == SIN ? StrictMath.sin(d) : fn == COS ? StrictMath.cos(d) : StrictMath.tan(d));
+        // Reduce exactly: |x| = k * P/2 + r with |r| <= P/4, where P is the hardware's 66-bit pi.
+        // In units of 2^-65 everything is an integer below 2^128: X = m << (e + 2), P/2 = PI66.
+        int e = normExp(se, sig) - BIAS;
+        double r;
+        int q = 0;
+        if (e < -1) {
+            r = X87Float.approx(se, sig);
+        } else {
+            long m = normSig(se, sig);
+            int s = e + 2; // 1..64
+            long xHi = s == 64 ? m : m >>> (64 - s), xLo = s == 64 ? 0 : m << s;
+            long k = (long) Math.rint(Math.abs(X87Float.approx(se, sig)) / (Math.PI / 2));
+            double rd = 0;
+            for (int step = 0; step < 4; step++) {
+                long pLo = k * PI66_LO;
+                long pHi = X87Float.umulh(k, PI66_LO) + k * PI66_HI;
+                long rLo = xLo - pLo;
+                long rHi = xHi - pHi - (Long.compareUnsigned(xLo, pLo) < 0 ? 1 : 0);
+                rd = toDouble128(rHi, rLo);
+                double adj = Math.rint(rd / PI66_D);
+                if (adj == 0) break;
+                k += (long) adj;
+            }
+            r = Math.scalb(rd, -65);
+            q = (int) k & 3;
+            if (neg(se)) {
+                r = -r;
+                q = -q & 3;
+            }
+        }
+        double v;
+        if (fn == TAN) {
+            v = (q & 1) == 0 ? StrictMath.tan(r) : -1 / StrictMath.tan(r);
+        } else {
+            int k = fn == COS ? q + 1 : q; // cos x = sin(x + pi/2)
+            double t = (k & 1) == 0 ? StrictMath.sin(r) : StrictMath.cos(r);
+            v = (k & 2) == 0 ? t : -t;
+        }
+        x.setDouble(v);
     }
 
     /** F2XM1: 2^x - 1. */
@@ -182,10 +260,7 @@ final class X87Transcendental {
         x.prec = 64;
         if (normExp(xse, xsig) < BIAS - 60) {
             // log2(1 + x) = x * log2(e) to 64 bits.
-            x.mul(xse, xsig, LOG2E_SE, LOG2E_SIG);
-            int lse = x.rse;
-            long lsig = x.rsig;
-            x.mul(yse, ysig, lse, lsig);
+            multiply3(x, yse, ysig, xse, xsig, LOG2E_SE, LOG2E_SIG);
             x.flags |= PE;
             return;
         }
@@ -194,12 +269,24 @@ final class X87Transcendental {
         multiply(x, yse, ysig, StrictMath.log1p(d) * LOG2E, false);
     }
 
+    /**
+     * a * b * c (c near 1) with the intermediate products kept away from the exponent limits and one
+     * final rounding, so a tiny a or b loses nothing before the end.
+     */
+    private static void multiply3(X87Float x, int ase, long asig, int bse, long bsig, int cse, long csig) {
+        int scale = normExp(ase, asig) - BIAS + normExp(bse, bsig) - BIAS;
+        int saved = x.flags;
+        x.prec = 64;
+        x.mul((ase & 0x8000) | BIAS, normSig(ase, asig), (bse & 0x8000) | BIAS, normSig(bse, bsig));
+        x.mul(x.rse, x.rsig, cse, csig);
+        x.flags = saved;
+        x.roundPack(neg(x.rse), normExp(x.rse, x.rsig) + scale, x.rsig, 0, 64, X87Float.EXT_MIN, X87Float.EXT_MAX);
+        x.packExt();
+    }
+
     /** y * l (l a double) in extended precision, PE unless both are exact. */
     private static void multiply(X87Float x, int yse, long ysig, double l, boolean exact) {
-        long bits = Double.doubleToRawLongBits(l);
-        int saved = x.flags;
-        x.fromDouble(bits);
-        x.flags = saved;
+        x.setDouble(l);
         int lse = x.rse;
         long lsig = x.rsig;
         x.prec = 64;

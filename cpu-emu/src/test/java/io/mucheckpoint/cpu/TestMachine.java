@@ -104,6 +104,7 @@ public final class TestMachine {
         load(CODE, bytes);
         mem.poke(CODE + bytes.length, 0xF4);
         cpu.setEip(CODE);
+        cpu.halted = false;
         return cpu.run(cpu.icount() + 100_000);
     }
 

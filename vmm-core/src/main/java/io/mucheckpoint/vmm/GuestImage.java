@@ -13,4 +13,10 @@ public sealed interface GuestImage {
 
     /** A raw binary copied to {@code address}: entered in real mode below 1 MiB, in flat protected mode above. */
     record Flat(String name, byte[] data, long address) implements GuestImage {}
+
+    /**
+     * Nothing to load: the machine is about to be filled from a snapshot file. {@code rom} is the
+     * snapshot's ROM image, or null.
+     */
+    record Restored(String name, byte[] rom) implements GuestImage {}
 }

@@ -95,7 +95,8 @@ public final class Machine implements MachineControl {
             throws LoadException {
         this.config = config;
         this.image = image;
-        byte[] rom = image instanceof GuestImage.Bios b ? checkRom(b) : null;
+        byte[] rom = image instanceof GuestImage.Bios b ? checkRom(b)
+                : image instanceof GuestImage.Restored r ? r.rom() : null;
         this.memory = new GuestMemory(config.ramBytes(), rom);
         this.cpu = new Cpu(memory, io);
         this.clock = new VirtualClock(config.ticksPerSecond(), cpu::icount);
@@ -194,7 +195,8 @@ public final class Machine implements MachineControl {
                 cpu.setEip((int) f.address());
             }
         }
-        // A BIOS image needs nothing: the reset state starts at its reset vector.
+        // A BIOS image needs nothing: the reset state starts at its reset vector. A restored machine
+        // gets its RAM and state from the snapshot right after construction.
     }
 
     // --- MachineControl: what devices may ask -----------------------------------------------------

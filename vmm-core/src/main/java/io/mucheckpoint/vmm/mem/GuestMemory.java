@@ -74,6 +74,11 @@ public final class GuestMemory implements PhysicalMemory {
         return ramSize;
     }
 
+    /** A copy of the ROM image, or null if there is none. */
+    public byte[] romImage() {
+        return romSize == 0 ? null : Arrays.copyOfRange(backing, ramSize, ramSize + romSize);
+    }
+
     public int pageCount() {
         return ramPages;
     }

@@ -1,20 +1,19 @@
 package io.mucheckpoint.vmm.state;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.reflect.Array;
-import java.lang.reflect.Constructor;
-import java.lang.reflect.InvocationTargetException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -24,33 +23,32 @@ import java.util.zip.CRC32C;
  * state is. Supported component types: the primitives, {@code String}, enums, primitive arrays,
  * nested records and {@code List}s of any supported type. The encoding is canonical: equal values
  * give equal bytes.
+ *
+ * <p>Encoding runs at every checkpoint boundary, so each record class is analysed once into a tree
+ * of small codecs with method handles for the accessors; no reflection happens per value.
  */
 public final class StateCodec {
     /** Upper bound on any array or list length read back, so a corrupt input cannot exhaust memory. */
     private static final int MAX_LENGTH = 1 << 28;
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final Map<Type, Codec> CODECS = new ConcurrentHashMap<>();
 
     private StateCodec() {}
 
     public static byte[] encode(Record state) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            write(out, state.getClass(), state);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        Out out = new Out();
+        codec(state.getClass()).write(out, state);
+        return Arrays.copyOf(out.buf, out.n);
     }
 
     public static <R extends Record> R decode(Class<R> type, byte[] data) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
-            R value = type.cast(read(in, type));
-            if (in.available() != 0) {
-                throw new StateFormatException(type.getSimpleName() + ": " + in.available() + " trailing bytes");
-            }
-            return value;
-        } catch (IOException e) {
-            throw new StateFormatException(type.getSimpleName() + ": truncated state (" + e.getMessage() + ")");
+        In in = new In(data);
+        R value = type.cast(codec(type).read(in));
+        if (in.pos != data.length) {
+            throw new StateFormatException(type.getSimpleName() + ": " + (data.length - in.pos) + " trailing bytes");
         }
+        return value;
     }
 
     /** Equality by content, arrays included (a record's own equals compares arrays by identity). */
@@ -65,114 +63,294 @@ public final class StateCodec {
         return (int) crc.getValue();
     }
 
-    private static void write(DataOutputStream out, Type type, Object value) throws IOException {
-        Class<?> c = raw(type);
-        if (c == int.class || c == Integer.class) out.writeInt((Integer) value);
-        else if (c == long.class || c == Long.class) out.writeLong((Long) value);
-        else if (c == boolean.class || c == Boolean.class) out.writeBoolean((Boolean) value);
-        else if (c == byte.class || c == Byte.class) out.writeByte((Byte) value);
-        else if (c == short.class || c == Short.class) out.writeShort((Short) value);
-        else if (c == char.class || c == Character.class) out.writeChar((Character) value);
-        else if (c == String.class) writeString(out, (String) value);
-        else if (c.isEnum()) out.writeInt(((Enum<?>) value).ordinal());
-        else if (c == byte[].class) { byte[] a = (byte[]) value; out.writeInt(a.length); out.write(a); }
-        else if (c.isArray() && c.getComponentType().isPrimitive()) {
-            int n = Array.getLength(value);
-            out.writeInt(n);
-            for (int i = 0; i < n; i++) write(out, c.getComponentType(), Array.get(value, i));
-        } else if (c.isRecord()) {
-            if (value == null) throw new IllegalArgumentException("null record in state " + c.getSimpleName());
-            for (RecordComponent rc : c.getRecordComponents()) {
-                try {
-                    write(out, rc.getGenericType(), rc.getAccessor().invoke(value));
-                } catch (IllegalAccessException | InvocationTargetException e) {
-                    throw new IllegalStateException("cannot read " + c.getSimpleName() + "." + rc.getName(), e);
-                }
-            }
-        } else if (c == List.class) {
-            Type element = ((ParameterizedType) type).getActualTypeArguments()[0];
-            List<?> list = (List<?>) value;
-            out.writeInt(list.size());
-            for (Object o : list) write(out, element, o);
-        } else {
-            throw new IllegalArgumentException("unsupported state component type " + type);
-        }
+    // --- the codec tree ----------------------------------------------------------------------------
+
+    private interface Codec {
+        void write(Out out, Object value);
+
+        Object read(In in);
     }
 
-    private static Object read(DataInputStream in, Type type) throws IOException {
+    private static Codec codec(Type type) {
+        Codec c = CODECS.get(type);
+        if (c == null) {
+            c = build(type);
+            CODECS.put(type, c);
+        }
+        return c;
+    }
+
+    private static Codec build(Type type) {
         Class<?> c = raw(type);
-        if (c == int.class || c == Integer.class) return in.readInt();
-        if (c == long.class || c == Long.class) return in.readLong();
-        if (c == boolean.class || c == Boolean.class) return in.readBoolean();
-        if (c == byte.class || c == Byte.class) return in.readByte();
-        if (c == short.class || c == Short.class) return in.readShort();
-        if (c == char.class || c == Character.class) return in.readChar();
-        if (c == String.class) return readString(in);
+        if (c == int.class || c == Integer.class) return simple((o, v) -> o.putInt((Integer) v), In::getInt);
+        if (c == long.class || c == Long.class) return simple((o, v) -> o.putLong((Long) v), In::getLong);
+        if (c == boolean.class || c == Boolean.class) return simple((o, v) -> o.put((Boolean) v ? 1 : 0), in -> in.get() != 0);
+        if (c == byte.class || c == Byte.class) return simple((o, v) -> o.put((Byte) v), in -> (byte) in.get());
+        if (c == short.class || c == Short.class) return simple((o, v) -> o.putInt((Short) v), in -> (short) in.getInt());
+        if (c == char.class || c == Character.class) return simple((o, v) -> o.putInt((Character) v), in -> (char) in.getInt());
+        if (c == String.class) {
+            return simple((o, v) -> o.putBytes(((String) v).getBytes(StandardCharsets.UTF_8)),
+                    in -> new String(in.getBytes(), StandardCharsets.UTF_8));
+        }
         if (c.isEnum()) {
             Object[] constants = c.getEnumConstants();
-            int ordinal = in.readInt();
-            if (ordinal < 0 || ordinal >= constants.length) {
-                throw new StateFormatException(c.getSimpleName() + ": bad enum ordinal " + ordinal);
-            }
-            return constants[ordinal];
+            return simple((o, v) -> o.putInt(((Enum<?>) v).ordinal()), in -> {
+                int i = in.getInt();
+                if (i < 0 || i >= constants.length) throw new StateFormatException(c.getSimpleName() + ": bad enum ordinal " + i);
+                return constants[i];
+            });
         }
-        if (c == byte[].class) {
-            byte[] a = new byte[length(in)];
-            in.readFully(a);
-            return a;
+        if (c == byte[].class) return simple((o, v) -> o.putBytes((byte[]) v), In::getBytes);
+        if (c == int[].class) {
+            return simple((o, v) -> {
+                int[] a = (int[]) v;
+                o.putInt(a.length);
+                for (int x : a) o.putInt(x);
+            }, in -> {
+                int[] a = new int[in.length(4)];
+                for (int i = 0; i < a.length; i++) a[i] = in.getInt();
+                return a;
+            });
         }
-        if (c.isArray() && c.getComponentType().isPrimitive()) {
-            int n = length(in);
-            Object a = Array.newInstance(c.getComponentType(), n);
-            for (int i = 0; i < n; i++) Array.set(a, i, read(in, c.getComponentType()));
-            return a;
+        if (c == long[].class) {
+            return simple((o, v) -> {
+                long[] a = (long[]) v;
+                o.putInt(a.length);
+                for (long x : a) o.putLong(x);
+            }, in -> {
+                long[] a = new long[in.length(8)];
+                for (int i = 0; i < a.length; i++) a[i] = in.getLong();
+                return a;
+            });
         }
-        if (c.isRecord()) {
-            RecordComponent[] rcs = c.getRecordComponents();
-            Object[] args = new Object[rcs.length];
-            Class<?>[] types = new Class<?>[rcs.length];
-            for (int i = 0; i < rcs.length; i++) {
-                args[i] = read(in, rcs[i].getGenericType());
-                types[i] = rcs[i].getType();
-            }
-            try {
-                Constructor<?> ctor = c.getDeclaredConstructor(types);
-                ctor.setAccessible(true);
-                return ctor.newInstance(args);
-            } catch (InvocationTargetException e) {
-                throw new StateFormatException(c.getSimpleName() + ": " + e.getCause().getMessage());
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot build " + c.getSimpleName(), e);
-            }
+        if (c == boolean[].class) {
+            return simple((o, v) -> {
+                boolean[] a = (boolean[]) v;
+                o.putInt(a.length);
+                for (boolean x : a) o.put(x ? 1 : 0);
+            }, in -> {
+                boolean[] a = new boolean[in.length(1)];
+                for (int i = 0; i < a.length; i++) a[i] = in.get() != 0;
+                return a;
+            });
         }
+        if (c == short[].class || c == char[].class) {
+            boolean isShort = c == short[].class;
+            return simple((o, v) -> {
+                int n = java.lang.reflect.Array.getLength(v);
+                o.putInt(n);
+                for (int i = 0; i < n; i++) o.putInt(isShort ? ((short[]) v)[i] : ((char[]) v)[i]);
+            }, in -> {
+                int n = in.length(4);
+                if (isShort) {
+                    short[] a = new short[n];
+                    for (int i = 0; i < n; i++) a[i] = (short) in.getInt();
+                    return a;
+                }
+                char[] a = new char[n];
+                for (int i = 0; i < n; i++) a[i] = (char) in.getInt();
+                return a;
+            });
+        }
+        if (c.isRecord()) return new RecordCodec(c);
         if (c == List.class) {
             Type element = ((ParameterizedType) type).getActualTypeArguments()[0];
-            int n = length(in);
-            List<Object> list = new ArrayList<>(Math.min(n, 1024));
-            for (int i = 0; i < n; i++) list.add(read(in, element));
-            return List.copyOf(list);
+            return new Codec() {
+                @Override
+                public void write(Out out, Object value) {
+                    List<?> list = (List<?>) value;
+                    out.putInt(list.size());
+                    Codec e = codec(element);
+                    for (Object o : list) e.write(out, o);
+                }
+
+                @Override
+                public Object read(In in) {
+                    int n = in.length(0);
+                    Codec e = codec(element);
+                    List<Object> list = new ArrayList<>(Math.min(n, 1024));
+                    for (int i = 0; i < n; i++) list.add(e.read(in));
+                    return List.copyOf(list);
+                }
+            };
         }
         throw new IllegalArgumentException("unsupported state component type " + type);
     }
 
-    private static int length(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > MAX_LENGTH || n > in.available() + 16) {
-            throw new StateFormatException("implausible length " + n);
+    private interface Writer {
+        void write(Out out, Object value);
+    }
+
+    private interface Reader {
+        Object read(In in);
+    }
+
+    private static Codec simple(Writer w, Reader r) {
+        return new Codec() {
+            @Override
+            public void write(Out out, Object value) {
+                w.write(out, value);
+            }
+
+            @Override
+            public Object read(In in) {
+                return r.read(in);
+            }
+        };
+    }
+
+    /** A record: its components in declaration order. */
+    private static final class RecordCodec implements Codec {
+        private final Class<?> type;
+        private final MethodHandle[] getters;
+        private final Type[] types;
+        private final MethodHandle constructor;
+        private Codec[] parts;
+
+        RecordCodec(Class<?> type) {
+            this.type = type;
+            RecordComponent[] rcs = type.getRecordComponents();
+            getters = new MethodHandle[rcs.length];
+            types = new Type[rcs.length];
+            Class<?>[] params = new Class<?>[rcs.length];
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            try {
+                for (int i = 0; i < rcs.length; i++) {
+                    var accessor = rcs[i].getAccessor();
+                    accessor.setAccessible(true);
+                    getters[i] = lookup.unreflect(accessor).asType(MethodType.methodType(Object.class, Object.class));
+                    types[i] = rcs[i].getGenericType();
+                    params[i] = rcs[i].getType();
+                }
+                var ctor = type.getDeclaredConstructor(params);
+                ctor.setAccessible(true);
+                constructor = lookup.unreflectConstructor(ctor).asSpreader(Object[].class, rcs.length)
+                        .asType(MethodType.methodType(Object.class, Object[].class));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalArgumentException("cannot encode state record " + type.getName(), e);
+            }
         }
-        return n;
+
+        private Codec[] parts() {
+            if (parts == null) {
+                Codec[] p = new Codec[types.length];
+                for (int i = 0; i < p.length; i++) p[i] = codec(types[i]);
+                parts = p;
+            }
+            return parts;
+        }
+
+        @Override
+        public void write(Out out, Object value) {
+            if (value == null) throw new IllegalArgumentException("null record in state " + type.getSimpleName());
+            Codec[] p = parts();
+            try {
+                for (int i = 0; i < p.length; i++) p[i].write(out, getters[i].invokeExact(value));
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException("cannot read " + type.getSimpleName(), t);
+            }
+        }
+
+        @Override
+        public Object read(In in) {
+            Codec[] p = parts();
+            Object[] args = new Object[p.length];
+            for (int i = 0; i < p.length; i++) args[i] = p[i].read(in);
+            try {
+                return constructor.invokeExact(args);
+            } catch (IllegalArgumentException e) {
+                throw new StateFormatException(type.getSimpleName() + ": " + e.getMessage());
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException("cannot build " + type.getSimpleName(), t);
+            }
+        }
     }
 
-    private static void writeString(DataOutputStream out, String s) throws IOException {
-        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        out.writeInt(b.length);
-        out.write(b);
+    // --- bytes ------------------------------------------------------------------------------------
+
+    private static final class Out {
+        byte[] buf = new byte[512];
+        int n;
+
+        private void room(int k) {
+            if (n + k > buf.length) buf = Arrays.copyOf(buf, Math.max(buf.length * 2, n + k));
+        }
+
+        void put(int b) {
+            room(1);
+            buf[n++] = (byte) b;
+        }
+
+        void putInt(int v) {
+            room(4);
+            INT.set(buf, n, v);
+            n += 4;
+        }
+
+        void putLong(long v) {
+            room(8);
+            LONG.set(buf, n, v);
+            n += 8;
+        }
+
+        void putBytes(byte[] b) {
+            putInt(b.length);
+            room(b.length);
+            System.arraycopy(b, 0, buf, n, b.length);
+            n += b.length;
+        }
     }
 
-    private static String readString(DataInputStream in) throws IOException {
-        byte[] b = new byte[length(in)];
-        in.readFully(b);
-        return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+    private static final class In {
+        final byte[] buf;
+        int pos;
+
+        In(byte[] buf) {
+            this.buf = buf;
+        }
+
+        private void need(int k, String what) {
+            if (k < 0 || pos + k > buf.length) throw new StateFormatException("truncated state (reading " + what + ")");
+        }
+
+        int get() {
+            need(1, "a byte");
+            return buf[pos++] & 0xFF;
+        }
+
+        int getInt() {
+            need(4, "an int");
+            int v = (int) INT.get(buf, pos);
+            pos += 4;
+            return v;
+        }
+
+        long getLong() {
+            need(8, "a long");
+            long v = (long) LONG.get(buf, pos);
+            pos += 8;
+            return v;
+        }
+
+        /** A length prefix, checked against what is left and a global cap. */
+        int length(int elementBytes) {
+            int n = getInt();
+            if (n < 0 || n > MAX_LENGTH || (long) n * elementBytes > buf.length - pos) {
+                throw new StateFormatException("implausible length " + n);
+            }
+            return n;
+        }
+
+        byte[] getBytes() {
+            int n = length(1);
+            byte[] b = Arrays.copyOfRange(buf, pos, pos + n);
+            pos += n;
+            return b;
+        }
     }
 
     private static Class<?> raw(Type type) {

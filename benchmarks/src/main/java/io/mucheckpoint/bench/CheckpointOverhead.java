@@ -1,0 +1,101 @@
+package io.mucheckpoint.bench;
+
+import io.mucheckpoint.checkpoint.CheckpointEngine;
+import io.mucheckpoint.checkpoint.EngineStats;
+import io.mucheckpoint.vmm.Machine;
+import io.mucheckpoint.vmm.RunResult;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The time to run a fixed stretch of a workload (its first {@code slice} instructions at
+ * size=bench, from boot) with checkpointing off or in one configuration. Overhead is the ratio
+ * to {@code off}, worked out by the report. Every invocation boots afresh, so each measures the
+ * same instructions; the engine's own counters (pause, traps, prediction) come out as secondary
+ * results.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-XX:+UseParallelGC", "-Xmx4g"})
+@Warmup(iterations = 2)
+@Measurement(iterations = 4)
+@State(Scope.Thread)
+public class CheckpointOverhead {
+    @Param({"compress", "mcf", "gametree", "align", "quantum", "motion", "astar", "churn", "timer"})
+    public String workload;
+
+    @Param({"off",
+            "cow-5ms-history", "cow-10ms-history", "cow-25ms-history", "cow-50ms-history", "cow-100ms-history", "cow-100000000i-history",
+            "copy-5ms-none", "copy-10ms-none", "copy-25ms-none", "copy-50ms-none", "copy-100ms-none", "copy-100000000i-none",
+            "full-5ms-none", "full-10ms-none", "full-25ms-none", "full-50ms-none", "full-100ms-none", "full-100000000i-none",
+            "cow-50ms-none", "cow-50ms-last", "cow-50ms-history-host"})
+    public String config;
+
+    @Param({"50000000"})
+    public long slice;
+
+    private Machine machine;
+    private CheckpointEngine engine;
+
+    /** The engine's counters for the measured invocations. */
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    @State(Scope.Thread)
+    public static class EngineCounters {
+        public long checkpoints;
+        public long pauseMicros;
+        public long maxPauseMicros;
+        public long precopyMicros;
+        public long pagesTrapped;
+        public long pagesPrecopied;
+        public long pagesWritten;
+        public long predictionHits;
+        public long predictionWaste;
+        public long kibHeld;
+
+        @Setup(Level.Iteration)
+        public void clear() {
+            checkpoints = pauseMicros = maxPauseMicros = precopyMicros = pagesTrapped = pagesPrecopied = 0;
+            pagesWritten = predictionHits = predictionWaste = kibHeld = 0;
+        }
+
+        void add(EngineStats s) {
+            checkpoints += s.checkpoints();
+            pauseMicros += s.pauseNanos() / 1000;
+            maxPauseMicros = Math.max(maxPauseMicros, s.maxPauseNanos() / 1000);
+            precopyMicros += s.precopyNanos() / 1000;
+            pagesTrapped += s.pagesTrapped();
+            pagesPrecopied += s.pagesPrecopied();
+            pagesWritten += s.pagesWritten();
+            predictionHits += s.predictionHits();
+            predictionWaste += s.predictionWaste();
+            kibHeld = Math.max(kibHeld, s.bytesHeld() >> 10);
+        }
+    }
+
+    @Setup(Level.Invocation)
+    public void boot() {
+        machine = GuestRun.machine(workload, "size=bench");
+        engine = config.equals("off") ? null : new CheckpointEngine(machine, BenchConfig.parse(config));
+        if (engine != null) engine.start();
+    }
+
+    @Benchmark
+    public long run(EngineCounters counters) {
+        RunResult r = engine == null ? machine.run(Long.MAX_VALUE, slice) : engine.run(Long.MAX_VALUE, slice);
+        if (r.finished() && (r.kind() != RunResult.Kind.EXIT || r.exitStatus() != 0)) throw new IllegalStateException(r.message());
+        if (engine != null) counters.add(engine.stats());
+        return machine.cpu.icount();
+    }
+}
