@@ -2,6 +2,7 @@ package io.mucheckpoint.cli;
 
 import io.mucheckpoint.checkpoint.CheckpointEngine;
 import io.mucheckpoint.checkpoint.EngineStats;
+import io.mucheckpoint.checkpoint.SnapshotFile;
 import io.mucheckpoint.cpu.TraceWriter;
 import io.mucheckpoint.vmm.Machine;
 import io.mucheckpoint.vmm.MachineConfig;
@@ -48,24 +49,25 @@ final class RunCommand implements Callable<Integer> {
             description = "Stop tracing after N instructions (default: ${DEFAULT-VALUE}).")
     long traceLimit;
 
-    @Option(names = "--restore", paramLabel = "FILE", description = "Resume from a checkpoint file (not available yet).")
+    @Option(names = "--restore", paramLabel = "FILE",
+            description = "Resume a machine saved in a snapshot file (the guest options are taken from the file).")
     Path restore;
+
+    @Option(names = "--save-at", paramLabel = "N",
+            description = "When the guest has retired N instructions, write a snapshot to the --save file and go on.")
+    Long saveAt;
+
+    @Option(names = "--save", paramLabel = "FILE", description = "Where --save-at writes its snapshot.")
+    Path saveFile;
 
     @Override
     public Integer call() throws Exception {
         if (!exitCode.equals("native") && !exitCode.equals("qemu")) {
             throw new VmmException(ExitStatus.USAGE, "--exit-code takes native or qemu, not '" + exitCode + "'");
         }
-        if (restore != null) throw VmmException.notAvailable("--restore (checkpoint files)");
-        MachineConfig config = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
-                .withReboot(guest.reboot);
+        if ((saveAt == null) != (saveFile == null)) throw new VmmException(ExitStatus.USAGE, "--save-at and --save go together");
         HostOutput out = new HostOutput(System.out);
-        Machine machine;
-        try {
-            machine = new Machine(config, guest.image(), out, out);
-        } catch (LoadException e) {
-            throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
-        }
+        Machine machine = restore != null ? Snapshots.restore(restore, guest, out) : boot(out);
         Writer traceOut = null;
         if (trace != null) {
             traceOut = new BufferedWriter(Files.newBufferedWriter(trace, StandardCharsets.US_ASCII), 1 << 16);
@@ -94,15 +96,31 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    private Machine boot(HostOutput out) {
+        MachineConfig config = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
+                .withReboot(guest.reboot);
+        try {
+            return new Machine(config, guest.image(), out, out);
+        } catch (LoadException e) {
+            throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
+        }
+    }
+
     private void report(CheckpointEngine engine, Machine machine, long hostNanos) throws IOException {
         EngineStats s = engine.stats();
         if (statsJson != null) Files.writeString(statsJson, s.toJson() + "\n");
         if (stats) System.err.print(StatsSummary.format(s, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now()), hostNanos));
     }
 
-    private int runToEnd(Machine machine, CheckpointEngine engine, HostOutput out) throws InterruptedException {
+    private int runToEnd(Machine machine, CheckpointEngine engine, HostOutput out) throws InterruptedException, IOException {
         while (true) {
-            RunResult r = engine != null ? engine.run(Long.MAX_VALUE, Long.MAX_VALUE) : machine.run(Long.MAX_VALUE, Long.MAX_VALUE);
+            long limit = saveAt != null && machine.cpu.icount() < saveAt ? saveAt : Long.MAX_VALUE;
+            RunResult r = engine != null ? engine.run(Long.MAX_VALUE, limit) : machine.run(Long.MAX_VALUE, limit);
+            if (saveAt != null && machine.cpu.icount() == saveAt && limit == saveAt) {
+                out.flush();
+                SnapshotFile.save(machine, saveFile);
+                System.err.println("vmm: saved a snapshot at instruction " + saveAt + " to " + saveFile);
+            }
             switch (r.kind()) {
                 case EXIT:
                     return exitCode.equals("qemu") ? ((r.exitStatus() << 1) | 1) & 0xFF : r.exitStatus() & 0xFF;
