@@ -123,6 +123,19 @@ public final class CheckpointEngine {
         announce(first);
     }
 
+    /**
+     * Forgets every checkpoint and starts afresh where the machine is now (after a reboot: the old
+     * checkpoints describe a guest that no longer runs).
+     */
+    public void restart() {
+        for (Checkpoint c : ring) c.pages.releaseAll(store);
+        ring.clear();
+        started = false;
+        forceBoundary = false;
+        memory.setProtection(false);
+        start();
+    }
+
     /** Stops capturing (the checkpoints taken so far stay, but no new pre-images are saved). */
     public void stop() {
         memory.setProtection(false);
@@ -265,11 +278,28 @@ public final class CheckpointEngine {
 
     // --- retention and the memory budget -----------------------------------------------------------
 
-    /** Drops what the window, --keep and the memory budget no longer allow, oldest first. */
+    /**
+     * Drops what --keep no longer allows, oldest first. Checkpoints older than the latency window
+     * stay while --keep and the budget allow: they are what escalation goes back to when an error
+     * turns out older than the bound assumed.
+     */
     private void retain() {
         while (ring.size() > config.keep()) dropOldest("--keep " + config.keep());
-        long windowStart = machine.clock.now() - machine.clock.fromNanos(config.latencyNanos());
-        while (ring.size() >= 2 && ring.get(1).ticks <= windowStart) dropOldest(null);
+    }
+
+    /**
+     * Bytes held by the checkpoints the latency window needs: those taken in the last L of guest
+     * time and the newest one at or before its start.
+     */
+    public long bytesCovering(long latencyNanos) {
+        long start = machine.clock.toNanos(machine.clock.now()) - latencyNanos;
+        long bytes = 0;
+        for (int i = ring.size() - 1; i >= 0; i--) {
+            Checkpoint c = ring.get(i);
+            bytes += strategy.bytesFor(c) + c.state.length;
+            if (c.guestNanos <= start) break;
+        }
+        return bytes;
     }
 
     /**

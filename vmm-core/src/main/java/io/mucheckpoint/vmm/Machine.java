@@ -72,6 +72,7 @@ public final class Machine implements MachineControl {
     private boolean resetRequested;
     private volatile boolean pauseRequested;
     private boolean yieldRequested;
+    private boolean inputHeld;
     private int reboots;
 
     /** Hears every host byte at the moment it reaches the guest's UART (for the input log). */
@@ -312,6 +313,8 @@ public final class Machine implements MachineControl {
                     }
                     return new RunResult(RunResult.Kind.TRIPLE_FAULT, 0, why);
                 }
+                case BREAKPOINT:
+                    return new RunResult(RunResult.Kind.BREAKPOINT, 0, "breakpoint at " + where());
                 default:
                     break;
             }
@@ -355,7 +358,18 @@ public final class Machine implements MachineControl {
         }
     }
 
+    /** Holds live host input back (while logged input is being replayed after a recovery). */
+    public void setInputHeld(boolean held) {
+        inputHeld = held;
+    }
+
+    /** Reboots the guest now: RAM cleared, devices back to power-on, the image loaded again. */
+    public void rebootNow() {
+        reboot("reboot requested");
+    }
+
     private void deliverInput() {
+        if (inputHeld) return;
         Integer b;
         while (com1.rxSpace() > 0 && (b = input.poll()) != null) {
             com1.receive(b);

@@ -22,10 +22,18 @@ public record RunResult(Kind kind, int exitStatus, String message) {
         /** The guest asked for a system reset. */
         RESET,
         /** The guest halted with interrupts disabled: nothing can ever wake it. */
-        DEAD_HALT
+        DEAD_HALT,
+        /** An error was detected in the guest and could not be recovered. */
+        GUEST_ERROR,
+        /**
+         * The processor reached a breakpoint ({@link io.mucheckpoint.cpu.Cpu#setBreakpoints}) and
+         * stopped before executing the instruction there; the guest can go on.
+         */
+        BREAKPOINT
     }
 
     public boolean finished() {
-        return kind == Kind.EXIT || kind == Kind.TRIPLE_FAULT || kind == Kind.RESET || kind == Kind.DEAD_HALT;
+        return kind == Kind.EXIT || kind == Kind.TRIPLE_FAULT || kind == Kind.RESET || kind == Kind.DEAD_HALT
+                || kind == Kind.GUEST_ERROR;
     }
 }

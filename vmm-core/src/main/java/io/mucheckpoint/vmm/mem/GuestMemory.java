@@ -36,8 +36,19 @@ public final class GuestMemory implements PhysicalMemory {
     private int epoch = 1;
     private boolean protection;
     private WriteTrap trap;
+    private AccessWatch watch;
+    private int watchAddr = -1;
     private MemoryClient client;
     private boolean warnedRomWrite;
+
+    /** Hears the first accesses to one watched byte (fault-injection activation tracking). */
+    public interface AccessWatch {
+        /** The byte was read (by the CPU, an instruction fetch or a device). */
+        void read();
+
+        /** The byte was overwritten. */
+        void written();
+    }
 
     /** Called before the first write to a protected page in the current epoch, while it still holds its old contents. */
     @FunctionalInterface
@@ -92,6 +103,7 @@ public final class GuestMemory implements PhysicalMemory {
 
     @Override
     public int readBase(int page) {
+        if (page == (watchAddr >>> PAGE_SHIFT) && watch != null) return -1;
         if (page >= 0 && page < ramPages) return page << PAGE_SHIFT;
         int rom = romOffset(page << PAGE_SHIFT);
         return rom >= 0 ? ramSize + (rom & ~(PAGE_SIZE - 1)) : -1;
@@ -100,12 +112,14 @@ public final class GuestMemory implements PhysicalMemory {
     @Override
     public int writeBase(int page) {
         if (page < 0 || page >= ramPages || bit(watched, page)) return -1;
+        if (watch != null && page == (watchAddr >>> PAGE_SHIFT)) return -1;
         prepareWrite(page);
         return page << PAGE_SHIFT;
     }
 
     @Override
     public int read(int paddr, int size) {
+        if (watch != null && watchAddr - paddr >= 0 && watchAddr - paddr < size) watch.read();
         int v = 0;
         for (int i = 0; i < size; i++) v |= readByte(paddr + i) << (8 * i);
         return v;
@@ -128,7 +142,18 @@ public final class GuestMemory implements PhysicalMemory {
         }
         prepareWrite(page);
         for (int i = 0; i < size; i++) backing[paddr + i] = (byte) (value >>> (8 * i));
+        if (watch != null && watchAddr - paddr >= 0 && watchAddr - paddr < size) watch.written();
         if (bit(watched, page) && client != null) client.codeModified(paddr, size);
+    }
+
+    /**
+     * Reports accesses to the byte at {@code paddr} until cleared (null). Accesses to its page then
+     * all take the slow path, so every read and write of the byte is seen.
+     */
+    public void setAccessWatch(int paddr, AccessWatch w) {
+        watch = w;
+        watchAddr = w == null ? -1 : paddr;
+        if (client != null) client.memoryReplaced(); // drop direct TLB entries for the page
     }
 
     @Override
@@ -263,6 +288,7 @@ public final class GuestMemory implements PhysicalMemory {
      */
     public void writePage(int page, byte[] src, int srcOffset) {
         if (page < 0 || page >= ramPages) throw new IllegalArgumentException("page " + page + " is not RAM");
+        if (watch != null && (watchAddr >>> PAGE_SHIFT) == page) watch.written();
         prepareWrite(page);
         System.arraycopy(src, srcOffset, backing, page << PAGE_SHIFT, PAGE_SIZE);
         if (bit(watched, page) && client != null) client.codeModified(page << PAGE_SHIFT, PAGE_SIZE);
@@ -276,6 +302,7 @@ public final class GuestMemory implements PhysicalMemory {
         while (a < end) {
             int page = a >>> PAGE_SHIFT;
             int chunk = Math.min(end - a, ((page + 1) << PAGE_SHIFT) - a);
+            if (watch != null && watchAddr >= a && watchAddr < a + chunk) watch.written();
             prepareWrite(page);
             System.arraycopy(src, off + (a - (int) paddr), backing, a, chunk);
             if (bit(watched, page) && client != null) client.codeModified(a, chunk);

@@ -1,0 +1,27 @@
+package io.mucheckpoint.recovery;
+
+/** How one injection ended, as a campaign classifies it. */
+public enum Outcome {
+    /** The corrupted location was never used (overwritten first, or never touched). */
+    NOT_ACTIVATED("not activated"),
+    /** Used, but the output was right and nothing was detected. */
+    MASKED("masked"),
+    /** Detected, rolled back, and the output was right in the end. */
+    DETECTED_RECOVERED("detected, recovered"),
+    /** Detected, but recovery failed or the output was still wrong. */
+    DETECTED_NOT_RECOVERED("detected, not recovered"),
+    /** Wrong output and nothing detected: silent data corruption. */
+    SDC("silent data corruption"),
+    /** The guest neither finished nor was detected within the time budget. */
+    HANG("hang");
+
+    private final String label;
+
+    Outcome(String label) {
+        this.label = label;
+    }
+
+    public String label() {
+        return label;
+    }
+}

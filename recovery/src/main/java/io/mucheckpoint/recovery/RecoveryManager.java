@@ -1,0 +1,277 @@
+package io.mucheckpoint.recovery;
+
+import io.mucheckpoint.checkpoint.CheckpointEngine;
+import io.mucheckpoint.checkpoint.CheckpointInfo;
+import io.mucheckpoint.checkpoint.CheckpointUnreachableException;
+import io.mucheckpoint.checkpoint.RollbackReport;
+import io.mucheckpoint.vmm.Machine;
+import io.mucheckpoint.vmm.RunResult;
+import io.mucheckpoint.vmm.dev.GuestServicesListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Automatic recovery: turns detections into in-place rollbacks chosen by the error-latency window.
+ *
+ * <p>An error detected at guest time t is assumed to have happened after t − L, so the target is
+ * the newest retained checkpoint taken at or before t − L — never a newer one, which may already
+ * hold the error. If an error is detected again before the guest has got past the first detection
+ * (within L of it), the same error is taken to have been older than assumed and recovery
+ * escalates to the next older checkpoint; when none is left the error is unrecoverable (and, with
+ * restart on, the guest is rebooted).
+ *
+ * <p>Detectors: the guest's own exception handler and self-checks (guest services ports), triple
+ * faults and dead halts (the machine), and a hang watchdog fed by console output and heartbeats.
+ */
+public final class RecoveryManager {
+    private static final Logger log = LoggerFactory.getLogger(RecoveryManager.class);
+
+    private final Machine machine;
+    private final CheckpointEngine engine;
+    private final long latencyNanos;
+    private final ReplayConsole console;
+    private final InputLog input = new InputLog();
+    private final List<Detection> pending = new ArrayList<>();
+    private final List<Event> events = new ArrayList<>();
+    private final List<Consumer<Event>> eventListeners = new ArrayList<>();
+    private long watchdogNanos;
+    private boolean restart;
+    private long lastProgressTicks;
+    /** The detection being recovered from, and the checkpoint the last attempt went back to. */
+    private Detection episode;
+    private int episodeTarget = -1;
+    private int detections;
+    private int recoveries;
+    private int escalations;
+    private int unrecoverable;
+    private int reboots;
+
+    /** Something recovery did, for the event log. */
+    public record Event(String kind, String message, long icount, long guestNanos) {
+        @Override
+        public String toString() {
+            return String.format("[%,d instructions, %.3f ms] %s: %s", icount, guestNanos / 1e6, kind, message);
+        }
+    }
+
+    /** What {@link #recoverNow} did. */
+    public record Outcome(boolean recovered, Detection detection, CheckpointInfo target, boolean escalated, String message) {}
+
+    /**
+     * @param console the machine's serial console wrapped for replay (the machine must have been
+     *        built with it as its COM1 sink), or null if output consistency is not needed
+     */
+    public RecoveryManager(Machine machine, CheckpointEngine engine, long latencyNanos, ReplayConsole console) {
+        this.machine = machine;
+        this.engine = engine;
+        this.latencyNanos = latencyNanos;
+        this.console = console;
+        machine.addInputListener(input);
+        machine.addGuestServicesListener(new GuestServicesListener() {
+            @Override
+            public void heartbeat(int value) {
+                progress();
+            }
+
+            @Override
+            public void exceptionReported(int vector) {
+                detect("guest-exception", "the guest's handler caught exception " + vector);
+            }
+
+            @Override
+            public void selfCheckFailed(int id) {
+                detect("self-check", String.format("guest self-check %08x failed", id));
+            }
+        });
+        if (console != null) {
+            console.onProgress(this::progress);
+            engine.addBoundaryListener(c -> console.checkpointTaken(c.id()));
+        }
+        lastProgressTicks = machine.clock.now();
+    }
+
+    /** Fires the hang watchdog when no progress marker arrives within {@code nanos} of guest time (0: off). */
+    public RecoveryManager withWatchdog(long nanos) {
+        watchdogNanos = nanos;
+        return this;
+    }
+
+    /** Reboot the guest when an error is unrecoverable, instead of stopping. */
+    public RecoveryManager withRestart(boolean on) {
+        restart = on;
+        return this;
+    }
+
+    public void addEventListener(Consumer<Event> l) {
+        eventListeners.add(l);
+    }
+
+    public List<Event> events() {
+        return List.copyOf(events);
+    }
+
+    public InputLog inputLog() {
+        return input;
+    }
+
+    public int detections() {
+        return detections;
+    }
+
+    public int recoveries() {
+        return recoveries;
+    }
+
+    public int escalations() {
+        return escalations;
+    }
+
+    public int unrecoverable() {
+        return unrecoverable;
+    }
+
+    public int reboots() {
+        return reboots;
+    }
+
+    private void progress() {
+        lastProgressTicks = machine.clock.now();
+    }
+
+    /** A detector fired (on the machine's thread, possibly mid-instruction): handled at the next boundary. */
+    private void detect(String detector, String detail) {
+        pending.add(new Detection(detector, detail, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
+        machine.yieldRun();
+    }
+
+    // --- the run loop ----------------------------------------------------------------------------------
+
+    /**
+     * Runs the guest with checkpointing and automatic recovery until it exits, the limit is reached,
+     * it pauses, or an error turns out unrecoverable (returned as the RunResult that ended it).
+     */
+    public RunResult run(long tickLimit, long icountLimit) {
+        while (true) {
+            long icountTarget = Math.min(icountLimit, input.nextDue());
+            long tickTarget = tickLimit;
+            if (watchdogNanos > 0) tickTarget = Math.min(tickTarget, lastProgressTicks + machine.clock.fromNanos(watchdogNanos) + 1);
+            machine.setInputHeld(input.replaying());
+            RunResult r = engine.run(tickTarget, icountTarget);
+            input.deliverDue(machine);
+            machineDetections(r);
+            if (watchdogNanos > 0 && machine.clock.now() - lastProgressTicks > machine.clock.fromNanos(watchdogNanos)
+                    && !r.finished()) {
+                pending.add(new Detection("watchdog", "no console output or heartbeat for "
+                        + watchdogNanos / 1_000_000 + " ms of guest time", machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
+            }
+            if (!pending.isEmpty()) {
+                Detection d = pending.get(0);
+                pending.clear();
+                Outcome o = recover(d);
+                if (!o.recovered()) {
+                    if (restart) {
+                        reboot(d);
+                        continue;
+                    }
+                    return new RunResult(RunResult.Kind.GUEST_ERROR, 0, "unrecoverable " + d.detector() + ": " + o.message());
+                }
+                continue;
+            }
+            if (episode != null && machine.cpu.icount() > episode.icount() && machine.clock.toNanos(machine.clock.now())
+                    > episode.guestNanos() + latencyNanos) {
+                emit("recovered", "the guest ran past the detection point: " + episode.detector() + " episode over");
+                episode = null;
+                episodeTarget = -1;
+            }
+            if (r.kind() == RunResult.Kind.LIMIT) {
+                if (machine.clock.now() >= tickLimit || machine.cpu.icount() >= icountLimit) return r;
+                continue;
+            }
+            return r;
+        }
+    }
+
+    /** Triple faults and dead halts are detections too. */
+    private void machineDetections(RunResult r) {
+        if (r.kind() == RunResult.Kind.TRIPLE_FAULT) {
+            pending.add(new Detection("triple-fault", r.message(), machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
+        } else if (r.kind() == RunResult.Kind.DEAD_HALT) {
+            pending.add(new Detection("dead-halt", r.message(), machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
+        }
+    }
+
+    // --- recovery ------------------------------------------------------------------------------------
+
+    /** Detection now (the console's {@code recover}): roll back by the latency window. */
+    public Outcome recoverNow(String reason) {
+        return recover(new Detection("user", reason, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
+    }
+
+    /** Chooses the rollback target for a detection and rolls back; escalates on a repeat. */
+    public Outcome recover(Detection d) {
+        detections++;
+        emit("detected", d.toString());
+        boolean repeat = episode != null && episodeTarget >= 0 && d.guestNanos() <= episode.guestNanos() + latencyNanos;
+        List<CheckpointInfo> cps = engine.checkpoints();
+        CheckpointInfo target = null;
+        if (repeat) {
+            for (CheckpointInfo c : cps) if (c.id() < episodeTarget) target = c;
+        } else {
+            long bound = Math.max(0, d.guestNanos() - latencyNanos);
+            for (CheckpointInfo c : cps) if (c.guestNanos() <= bound) target = c;
+            if (target == null && !cps.isEmpty() && cps.get(0).icount() == 0) target = cps.get(0);
+        }
+        if (target == null) {
+            unrecoverable++;
+            String why = repeat
+                    ? "the error came back after rolling back to checkpoint " + episodeTarget + " and no older checkpoint is retained"
+                    : "no retained checkpoint is older than the latency bound (" + latencyNanos / 1_000_000 + " ms) before the detection";
+            emit("unrecoverable", why);
+            episode = null;
+            episodeTarget = -1;
+            return new Outcome(false, d, null, repeat, why);
+        }
+        RollbackReport report;
+        try {
+            report = engine.rollback(target.id());
+        } catch (CheckpointUnreachableException e) {
+            // The image chain to the chosen checkpoint is damaged: an older one is never reachable
+            // then, and a newer one may hold the error. Say so and stop.
+            unrecoverable++;
+            emit("unrecoverable", e.getMessage());
+            return new Outcome(false, d, target, repeat, e.getMessage());
+        }
+        if (console != null) console.rolledBack(target.id(), false);
+        input.replayFrom(target.icount());
+        lastProgressTicks = machine.clock.now();
+        if (repeat) escalations++;
+        recoveries++;
+        if (!repeat) episode = d;
+        episodeTarget = target.id();
+        String msg = String.format("rolled back %sto checkpoint %d (%.3f ms guest time, instruction %,d): %d pages restored in %.2f ms",
+                repeat ? "further " : "", target.id(), target.guestNanos() / 1e6, target.icount(), report.pagesRestored(),
+                report.nanos() / 1e6);
+        emit(repeat ? "escalated" : "rollback", msg);
+        return new Outcome(true, d, target, repeat, msg);
+    }
+
+    private void reboot(Detection d) {
+        reboots++;
+        emit("restart", "rebooting the guest after an unrecoverable " + d.detector());
+        machine.rebootNow();
+        engine.restart();
+        episode = null;
+        episodeTarget = -1;
+        lastProgressTicks = machine.clock.now();
+    }
+
+    private void emit(String kind, String message) {
+        Event e = new Event(kind, message, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now()));
+        events.add(e);
+        log.info("{}", e);
+        for (Consumer<Event> l : eventListeners) l.accept(e);
+    }
+}

@@ -1,0 +1,91 @@
+package io.mucheckpoint.recovery;
+
+import io.mucheckpoint.vmm.dev.ConsoleSink;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Console output that stays right across rollbacks (design brief, invariant 7). It remembers the
+ * guest's output position at every checkpoint and a high-water mark of bytes already delivered.
+ * After an automatic recovery the guest re-executes and prints again what the user has already
+ * seen: those bytes are checked against what was delivered and suppressed, so every byte appears
+ * once. After a rollback the user asked for, the timeline forks: output is delivered again as it
+ * happens.
+ */
+public final class ReplayConsole implements ConsoleSink {
+    private static final Logger log = LoggerFactory.getLogger(ReplayConsole.class);
+
+    private final ConsoleSink out;
+    private byte[] history = new byte[4096];
+    private long delivered;
+    private long position;
+    private final Map<Integer, Long> positionAt = new HashMap<>();
+    private long divergences;
+    private Runnable progress = () -> {};
+
+    public ReplayConsole(ConsoleSink out) {
+        this.out = out;
+    }
+
+    /** Called for every byte the guest outputs (a progress marker for the hang watchdog). */
+    public void onProgress(Runnable r) {
+        progress = r;
+    }
+
+    @Override
+    public void write(int b) {
+        progress.run();
+        if (position < delivered) {
+            if (history[(int) position] == (byte) b) {
+                position++;
+                return;
+            }
+            divergences++;
+            log.warn("after a rollback the guest printed different output at byte {} than it had before; "
+                    + "output continues from there (the earlier bytes cannot be taken back)", position);
+            delivered = position;
+        }
+        if (position == history.length) history = Arrays.copyOf(history, history.length * 2);
+        history[(int) position++] = (byte) b;
+        delivered = position;
+        out.write(b);
+    }
+
+    /** The guest's output position now (bytes on the current timeline). */
+    public long position() {
+        return position;
+    }
+
+    public long delivered() {
+        return delivered;
+    }
+
+    /** Times replayed output differed from what had been delivered. */
+    public long divergences() {
+        return divergences;
+    }
+
+    /** A checkpoint was taken: remember where the output stood. */
+    public void checkpointTaken(int id) {
+        positionAt.put(id, position);
+    }
+
+    /**
+     * The machine went back to checkpoint {@code id}. {@code fork} = the user asked for it: what
+     * follows is a new timeline and is printed again.
+     */
+    public void rolledBack(int id, boolean fork) {
+        Long p = positionAt.get(id);
+        position = p == null ? 0 : p;
+        if (fork) delivered = position;
+        positionAt.keySet().removeIf(k -> k > id);
+    }
+
+    /** Everything delivered so far (for tests and campaign classification). */
+    public byte[] deliveredBytes() {
+        return Arrays.copyOf(history, (int) delivered);
+    }
+}
