@@ -217,6 +217,30 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         return shutdownReason;
     }
 
+    /**
+     * Flips bits of a segment register's hidden base, as a transient error in the descriptor cache
+     * would (for fault injection); the selector is left alone.
+     */
+    public void flipSegmentBase(int seg, int mask) {
+        setSegmentCache(seg, segSel[seg], segBase[seg] ^ mask, segLimit[seg], segAttr[seg]);
+        modeChanged();
+    }
+
+    /**
+     * What the next instruction reads: bits 0-7 the general registers EAX..EDI, bit 8 EFLAGS,
+     * bits 9-14 the segments ES..GS it addresses memory through. Conservative (see OperandUse);
+     * -1 if the instruction cannot be fetched. For fault-injection activation tracking.
+     */
+    public int nextInstructionReads() {
+        try {
+            Insn in = new Insn();
+            decoder.decode(in, eip, eip, code32);
+            return OperandUse.reads(in);
+        } catch (CpuFault f) {
+            return -1;
+        }
+    }
+
     /** The linear address of CS:EIP. */
     public int linearEip() {
         return segBase[CS] + eip;
