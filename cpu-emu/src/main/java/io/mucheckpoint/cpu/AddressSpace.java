@@ -62,6 +62,8 @@ abstract class AddressSpace extends Registers {
     final int[] tlbWOfs = new int[TLB_SIZE];
     final int[] tlbCTag = new int[TLB_SIZE];
     final int[] tlbCPhys = new int[TLB_SIZE];
+    /** One bit per 4 MiB linear region translated through a 4 MiB page since the last flush. */
+    private final int[] largeRegions = new int[32];
     private int rGen = 1;
     private int wGen = 1;
     /** Added to a linear page number to form its tag in the current generation and privilege. */
@@ -84,6 +86,7 @@ abstract class AddressSpace extends Registers {
     /** Voids every translation (CR3 load, paging mode change, A20 change). */
     final void flushTlb() {
         chainGen++;
+        Arrays.fill(largeRegions, 0);
         if (++rGen == GEN_LIMIT) {
             Arrays.fill(tlbRTag, 0);
             Arrays.fill(tlbCTag, 0);
@@ -101,8 +104,26 @@ abstract class AddressSpace extends Registers {
         updateTlbKeys();
     }
 
+    /**
+     * INVLPG: drops the translation of the page holding {@code lin}. The TLB keeps 4 KiB pieces
+     * even of a 4 MiB page, so if that 4 MiB region was ever translated through a large page since
+     * the last flush, every piece of it goes (INVLPG of any address in a large page invalidates the
+     * whole page).
+     */
     final void invalidatePage(int lin) {
         chainGen++;
+        int region = lin >>> 22;
+        if ((largeRegions[region >>> 5] & (1 << region)) != 0) {
+            largeRegions[region >>> 5] &= ~(1 << region);
+            int first = (lin >>> 12) & ~0x3FF;
+            for (int p = first; p < first + 0x400; p++) {
+                int idx = p & TLB_MASK;
+                tlbRTag[idx] = 0;
+                tlbWTag[idx] = 0;
+                tlbCTag[idx] = 0;
+            }
+            return;
+        }
         int idx = (lin >>> 12) & TLB_MASK;
         tlbRTag[idx] = 0;
         tlbWTag[idx] = 0;
@@ -165,7 +186,7 @@ abstract class AddressSpace extends Registers {
         int idx = (lin >>> 12) & TLB_MASK;
         if (tlbWTag[idx] == ((lin >>> 12) | wKey) && (lin & 0xFFF) <= 0x1000 - size) return;
         translate(lin, true, cpl == 3);
-        if (((lin & 0xFFF) + size) > 0x1000) translate(lin + size - 1, true, cpl == 3);
+        if (((lin & 0xFFF) + size) > 0x1000) translate((lin + size - 1) & ~0xFFF, true, cpl == 3);
     }
 
     /** The slow segment check: raises the right fault, or returns if the access is allowed after all. */
@@ -278,9 +299,10 @@ abstract class AddressSpace extends Registers {
 
     private void writeSlow(int lin, int size, int v, boolean user) {
         if (((lin & 0xFFF) + size) > 0x1000) {
-            // Fault on either page before any byte lands.
+            // Fault on either page before any byte lands; a fault on the second page reports its
+            // first byte in CR2, as the processor does.
             int p0 = translate(lin, true, user);
-            int p1 = translate(lin + size - 1, true, user);
+            int p1 = translate((lin + size - 1) & ~0xFFF, true, user);
             for (int i = 0; i < size; i++) {
                 int p = ((lin + i) & 0xFFF) >= (lin & 0xFFF) ? p0 + i : (p1 & ~0xFFF) + ((lin + i) & 0xFFF);
                 memory.write(p, 1, v >>> (8 * i));
@@ -324,6 +346,9 @@ abstract class AddressSpace extends Registers {
     /**
      * Linear to physical, walking the page tables when paging is on and setting their accessed and
      * dirty bits through the memory door. Raises #PF with CR2 and the error code on a violation.
+     * Accessed and dirty bits are written only for an access that is allowed (the architecture
+     * leaves open whether a faulting walk sets the PDE's accessed bit; we never do). A 4 KiB PDE
+     * never gets a dirty bit; a 4 MiB PDE gets both.
      */
     final int translate(int lin, boolean write, boolean user) {
         if (cr0 >= 0) return lin & a20Mask;
@@ -332,6 +357,7 @@ abstract class AddressSpace extends Registers {
         if ((pde & 1) == 0) throw pageFault(lin, false, write, user);
         if ((pde & 0x80) != 0 && (cr4 & CR4_PSE) != 0) {
             checkPageAccess(pde, pde, lin, write, user);
+            largeRegions[lin >>> 27] |= 1 << (lin >>> 22);
             int want = pde | 0x20 | (write ? 0x40 : 0);
             if (want != pde) memory.write(pdeAddr & a20Mask, 4, want);
             return ((pde & 0xFFC00000) | (lin & 0x3FFFFF)) & a20Mask;

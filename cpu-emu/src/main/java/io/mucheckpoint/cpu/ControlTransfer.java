@@ -237,7 +237,7 @@ final class ControlTransfer {
         sel &= 0xFFFF;
         if (!protectedMode(c)) {
             checkOffset(c, offset, c.segLimit[CS]);
-            Frame f = new Frame(c, c.segBase[SS], c.r[Cpu.ESP], c.stack32, c.cpl == 3);
+            Frame f = Frame.current(c);
             f.push(c.segSel[CS], size);
             f.push(nextEip, size);
             f.commitEsp();
@@ -250,7 +250,7 @@ final class ControlTransfer {
         if (d.isCode()) {
             checkCodeTarget(c, sel, d);
             checkOffset(c, offset, d.limit());
-            Frame f = new Frame(c, c.segBase[SS], c.r[Cpu.ESP], c.stack32, c.cpl == 3);
+            Frame f = Frame.current(c);
             f.push(c.segSel[CS], size);
             f.push(nextEip, size);
             f.commitEsp();
@@ -279,7 +279,7 @@ final class ControlTransfer {
             int[] stack = innerStack(c, newCpl);
             Descriptor ssd = checkInnerSs(c, stack[0], newCpl);
             boolean newStack32 = (ssd.attr() & 0x4000) != 0;
-            Frame f = new Frame(c, ssd.base(), stack[1], newStack32, false);
+            Frame f = Frame.inner(c, stack[0], ssd, stack[1]);
             f.push(c.segSel[SS], gateSize);
             f.push(c.r[Cpu.ESP], gateSize);
             for (int k = params - 1; k >= 0; k--) {
@@ -294,7 +294,7 @@ final class ControlTransfer {
             f.commitEsp();
             loadCs(c, target, t, newCpl);
         } else {
-            Frame f = new Frame(c, c.segBase[SS], c.r[Cpu.ESP], c.stack32, c.cpl == 3);
+            Frame f = Frame.current(c);
             f.push(c.segSel[CS], gateSize);
             f.push(nextEip, gateSize);
             f.commitEsp();
@@ -326,16 +326,16 @@ final class ControlTransfer {
         if (!d.present()) throw CpuFault.np(sel & 0xFFFC);
         checkOffset(c, off, d.limit());
         if (rpl == c.cpl) {
+            loadCs(c, sel, d, rpl); // may fault (the accessed bit): before anything else changes
             c.adjustSp(2 * size + release);
-            loadCs(c, sel, d, rpl);
             c.eip = off;
             return;
         }
         int newEsp = c.peekStack(2 * size + release, size);
         int newSs = c.peekStack(3 * size + release, size) & 0xFFFF;
         Descriptor ssd = checkOuterSs(c, newSs, rpl);
-        loadCs(c, sel, d, rpl);
         markAccessed(c, newSs, ssd);
+        loadCs(c, sel, d, rpl);
         c.setSegmentCache(SS, newSs, ssd.base(), ssd.limit(), ssd.attr() | 1);
         c.stack32 = (ssd.attr() & 0x4000) != 0;
         if (c.stack32) c.r[Cpu.ESP] = newEsp + release;
@@ -356,6 +356,8 @@ final class ControlTransfer {
     // --- IRET -----------------------------------------------------------------------------------
 
     static void iret(Cpu c, int size) {
+        // Any IRET ends NMI blocking, even one that then faults (as on Intel processors).
+        c.nmiBlocked = false;
         if ((c.cr0 & AddressSpace.CR0_PE) == 0) {
             int off = c.peekStack(0, size);
             int sel = c.peekStack(size, size) & 0xFFFF;
@@ -406,14 +408,14 @@ final class ControlTransfer {
         checkOffset(c, off, d.limit());
         int oldCpl = c.cpl;
         if (rpl == c.cpl) {
+            loadCs(c, sel, d, rpl); // may fault (the accessed bit): before anything else changes
             c.adjustSp(3 * size);
-            loadCs(c, sel, d, rpl);
         } else {
             int newEsp = c.peekStack(3 * size, size);
             int newSs = c.peekStack(4 * size, size) & 0xFFFF;
             Descriptor ssd = checkOuterSs(c, newSs, rpl);
-            loadCs(c, sel, d, rpl);
             markAccessed(c, newSs, ssd);
+            loadCs(c, sel, d, rpl);
             c.setSegmentCache(SS, newSs, ssd.base(), ssd.limit(), ssd.attr() | 1);
             c.stack32 = (ssd.attr() & 0x4000) != 0;
             if (c.stack32) c.r[Cpu.ESP] = newEsp;
@@ -610,7 +612,7 @@ final class ControlTransfer {
             int[] stack = innerStack(c, newCpl);
             Descriptor ssd = checkInnerSs(c, stack[0], newCpl);
             boolean newStack32 = (ssd.attr() & 0x4000) != 0;
-            Frame f = new Frame(c, ssd.base(), stack[1], newStack32, false);
+            Frame f = Frame.inner(c, stack[0], ssd, stack[1]);
             if (fromV86) {
                 f.push(c.segSel[GS], size);
                 f.push(c.segSel[FS], size);
@@ -636,7 +638,7 @@ final class ControlTransfer {
             loadCs(c, sel, d, newCpl);
         } else {
             if (fromV86) throw CpuFault.gp(sel & 0xFFFC);
-            Frame f = new Frame(c, c.segBase[SS], c.r[Cpu.ESP], c.stack32, c.cpl == 3);
+            Frame f = Frame.current(c);
             f.push(oldFlags, size);
             f.push(c.segSel[CS], size);
             f.push(c.eip, size);
@@ -653,7 +655,7 @@ final class ControlTransfer {
         if (Integer.compareUnsigned(idx + 3, c.idtLimit) > 0) throw CpuFault.gp(0);
         int off = c.readSys(c.idtBase + idx, 2);
         int sel = c.readSys(c.idtBase + idx + 2, 2);
-        Frame f = new Frame(c, c.segBase[SS], c.r[Cpu.ESP], c.stack32, false);
+        Frame f = Frame.current(c);
         f.push(c.getEflags(), 2);
         f.push(c.segSel[CS], 2);
         f.push(c.eip, 2);
@@ -693,21 +695,44 @@ final class ControlTransfer {
     static final class Frame {
         private final Cpu c;
         private final int base;
+        private final long limit;
+        private final boolean expandDown;
         private final boolean stack32;
         private final boolean user;
+        private final int faultCode;
         private int esp;
 
-        Frame(Cpu c, int base, int esp, boolean stack32, boolean user) {
+        private Frame(Cpu c, int base, int limit, int attr, int esp, boolean stack32, boolean user, int faultCode) {
             this.c = c;
             this.base = base;
+            this.limit = limit & 0xFFFFFFFFL;
+            this.expandDown = (attr & 0x1C) == 0x14; // data, expand-down
             this.esp = esp;
             this.stack32 = stack32;
             this.user = user;
+            this.faultCode = faultCode;
+        }
+
+        /** The current SS:ESP; a push beyond SS's limit raises #SS(0). */
+        static Frame current(Cpu c) {
+            boolean pm = (c.cr0 & AddressSpace.CR0_PE) != 0 && (c.eflags & VM) == 0;
+            return new Frame(c, c.segBase[SS], c.segLimit[SS], pm ? c.segAttr[SS] : 0, c.r[Cpu.ESP], c.stack32,
+                    c.cpl == 3, 0);
+        }
+
+        /** A new inner-level stack {@code sel}:{@code esp} from the TSS; beyond its limit, #SS(sel). */
+        static Frame inner(Cpu c, int sel, Descriptor ssd, int esp) {
+            return new Frame(c, ssd.base(), ssd.limit(), ssd.attr(), esp, (ssd.attr() & 0x4000) != 0, false,
+                    sel & 0xFFFC);
         }
 
         void push(int v, int size) {
             esp -= size;
             int off = stack32 ? esp : esp & 0xFFFF;
+            long first = off & 0xFFFFFFFFL;
+            long last = first + size - 1;
+            boolean ok = expandDown ? first > limit && last <= (stack32 ? 0xFFFFFFFFL : 0xFFFFL) : last <= limit;
+            if (!ok) throw CpuFault.ss(faultCode);
             if (!user) {
                 c.writeSys(base + off, size, v);
             } else if (size == 4) {

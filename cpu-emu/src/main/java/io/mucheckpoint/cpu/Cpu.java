@@ -20,7 +20,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     private static final int MAX_BLOCK = 64;
 
     /** Why {@link #run} returned. */
-    public enum Stop { BUDGET, HALTED, REQUESTED, SHUTDOWN }
+    public enum Stop { BUDGET, HALTED, REQUESTED, SHUTDOWN, BREAKPOINT }
 
     final IoBus io;
     final CodeCache code;
@@ -47,7 +47,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     long tscOffset;
     int sysenterCs, sysenterEsp, sysenterEip;
     long miscEnable = 1;
-    long apicBase = 0xFEE00000L;
+    long apicBase = SystemOps.APIC_BASE;
     long[] mtrr = new long[SystemOps.MTRR_COUNT];
     String shutdownReason = "";
 
@@ -58,6 +58,12 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     long repExtra;
     /** Most REP iterations one execution of a REP instruction may perform before yielding. */
     private long repCap = Long.MAX_VALUE;
+
+    // Breakpoints (a debugger's): linear addresses to stop before, null when there are none.
+    private int[] breakpoints;
+    /** Where the last breakpoint stop was (instruction count and linear EIP), so that resuming passes it. */
+    private long breakpointIcount = -1;
+    private int breakpointLinear;
 
     public Cpu(PhysicalMemory memory, IoBus io) {
         super(memory);
@@ -127,6 +133,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         tscOffset = -tscSource.getAsLong();
         sysenterCs = sysenterEsp = sysenterEip = 0;
         miscEnable = 1;
+        apicBase = SystemOps.APIC_BASE;
         java.util.Arrays.fill(mtrr, 0);
         fpu.reset();
         a20Mask = -1;
@@ -224,6 +231,19 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     public void flipSegmentBase(int seg, int mask) {
         setSegmentCache(seg, segSel[seg], segBase[seg] ^ mask, segLimit[seg], segAttr[seg]);
         modeChanged();
+    }
+
+    /**
+     * Sets the linear addresses (CS base + EIP) before which {@link #run} stops with
+     * {@link Stop#BREAKPOINT}; null or empty removes them all. The instruction the processor stands
+     * at is passed over once, like one a breakpoint stop left it at: resuming executes it before a
+     * breakpoint there can stop the run again. With no breakpoints the interpreter pays one field
+     * check per block.
+     */
+    public void setBreakpoints(int[] linear) {
+        breakpoints = linear == null || linear.length == 0 ? null : linear.clone();
+        breakpointIcount = icount;
+        breakpointLinear = segBase[CS] + eip;
     }
 
     /**
@@ -392,6 +412,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             int limit = single ? 1 : (int) Math.min(left, MAX_BLOCK);
             repCap = single ? 1 : Long.MAX_VALUE; // single-stepping takes one REP iteration per step, as TF does
             boolean trap = (eflags & TF) != 0;
+            boolean shadow = interruptShadow;
             interruptShadow = false;
             Block b;
             try {
@@ -401,14 +422,44 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                 ControlTransfer.exception(this, f);
                 continue;
             }
+            if (breakpoints != null) {
+                int k = breakpointIn(b, Math.min(limit, b.count));
+                if (k == 0) {
+                    interruptShadow = shadow;
+                    breakpointIcount = icount;
+                    breakpointLinear = segBase[CS] + eip;
+                    return Stop.BREAKPOINT;
+                }
+                if (k > 0) limit = k; // run up to the breakpoint, then stop before it
+            }
             if (tracer != null) tracer.beforeInstruction(this);
             lastBlock = b;
+            faulted = false;
             execBlock(b, Math.min(limit, b.count));
-            if (trap && !shutdown) {
+            if (trap && !shutdown && !faulted) { // a faulting instruction did not complete: no trap
                 dr[6] |= 0x4000;
                 ControlTransfer.interrupt(this, CpuFault.DB, 0, false, ControlTransfer.KIND_TRAP);
             }
         }
+    }
+
+    /**
+     * The index of the first of the block's first {@code n} instructions that sits at a breakpoint,
+     * or -1. The instruction a run last stopped at is passed over once, so that resuming goes on.
+     */
+    private int breakpointIn(Block b, int n) {
+        int base = segBase[CS];
+        int entry = eip;
+        Insn[] ins = b.insns;
+        for (int k = 0; k < n; k++) {
+            int lin = base + ((entry + ins[k].ofs) & ipMask);
+            for (int a : breakpoints) {
+                if (a != lin) continue;
+                if (k == 0 && icount == breakpointIcount && lin == breakpointLinear) break;
+                return k;
+            }
+        }
+        return -1;
     }
 
     /** Asks {@link #run} to return after the current instruction (for devices, from I/O callbacks). */
@@ -460,6 +511,9 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         }
         return b;
     }
+
+    /** The last execBlock ended in an exception (single-step traps only follow completed instructions). */
+    private boolean faulted;
 
     /** The block executed last, for chaining (null after anything that is not a plain block end). */
     private Block lastBlock;
@@ -817,6 +871,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             icount = base + i + repExtra;
             if (i != b.count || !b.terminates) eip = (entry + ins[i - 1].end) & ipMask;
         } catch (CpuFault f) {
+            faulted = true;
             icount = base + i + repExtra;
             eip = (entry + ins[i].ofs) & ipMask;
             lastBlock = null;
@@ -1170,7 +1225,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             default:
                 icount = base + i;
                 SystemOps.execute(this, in);
-                if (Op.endsBlock(in.op, 0)) eip = (entry + in.end) & ipMask;
+                // SYSENTER and SYSEXIT set EIP themselves.
+                if (Op.endsBlock(in.op, 0) && in.op != Op.SYSENTER && in.op != Op.SYSEXIT) eip = (entry + in.end) & ipMask;
                 break;
         }
     }
@@ -1316,10 +1372,9 @@ public final class Cpu extends AddressSpace implements MemoryClient {
 
     private void pusha(int size) {
         int sp0 = r[ESP];
-        int top = stack32 ? sp0 - 8 * size : (sp0 - 8 * size) & 0xFFFF;
-        int bottom = stack32 ? sp0 - size : (sp0 - size) & 0xFFFF;
-        probeWrite(SS, top, size);
-        probeWrite(SS, bottom, size);
+        // Check every slot in push order before the first store, so a fault leaves memory alone
+        // and reports the address the processor's first failing store would (CR2).
+        for (int n = 1; n <= 8; n++) probeWrite(SS, stack32 ? sp0 - n * size : (sp0 - n * size) & 0xFFFF, size);
         for (int n = 0; n < 8; n++) push(n == ESP ? sp0 : r[n], size);
     }
 

@@ -29,9 +29,19 @@ final class SystemOps {
     private static final Logger log = LoggerFactory.getLogger(SystemOps.class);
 
     static final int FAMILY_MODEL_STEPPING = 0x00000633;
-    /** CPUID.1:EDX: FPU (when the x87 is present), PSE, TSC, MSR, CX8, SEP, PGE, CMOV. */
-    static final int FEATURES_EDX = (Fpu.PRESENT ? 1 : 0) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 8) | (1 << 11)
-            | (1 << 13) | (1 << 15);
+    /**
+     * CPUID.1:EDX: FPU (when the x87 is present), DE (CR4.DE, DR4/DR5), PSE, TSC, MSR, MCE (CR4.MCE
+     * is accepted; no machine check is ever raised), CX8, SEP, MTRR (the MSRs below are kept as
+     * storage and MTRRcap describes them), PGE, MCA (MCG_CAP reports no banks and no MCG_CTL),
+     * CMOV. Not: VME, PAE, APIC (IA32_APIC_BASE reads with the global enable clear, which is how a
+     * processor whose APIC is disabled answers), PAT, MMX, FXSR, SSE.
+     */
+    static final int FEATURES_EDX = (Fpu.PRESENT ? 1 : 0) | (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 7)
+            | (1 << 8) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 15);
+    /** IA32_MTRRCAP: 8 variable ranges, fixed ranges supported, write-combining; no SMRR. */
+    static final long MTRR_CAP = 0x508;
+    /** IA32_APIC_BASE: base 0xFEE00000, bootstrap processor, global enable clear (no local APIC). */
+    static final long APIC_BASE = 0xFEE00100L;
     private static final int CR4_SUPPORTED = CR4_TSD | CR4_DE | CR4_PSE | AddressSpace.CR4_MCE | CR4_PGE | CR4_PCE;
     private static final byte[] BRAND = pad("uCheckpoint virtual i686 CPU", 48);
 
@@ -171,7 +181,9 @@ final class SystemOps {
     private static long readMsr(Cpu c, int msr) {
         switch (msr) {
             case 0x10: return tsc(c);
-            case 0x17: case 0x2A: case 0x8B: case 0xFE: case 0x179: case 0x17A: case 0x17B: return 0;
+            case 0x17: case 0x2A: case 0x8B: return 0;  // platform ID, EBL_CR_POWERON, microcode signature
+            case 0xFE: return MTRR_CAP;
+            case 0x179: case 0x17A: return 0;          // MCG_CAP (no banks, no MCG_CTL), MCG_STATUS
             case 0x1B: return c.apicBase;
             case 0x174: return c.sysenterCs & 0xFFFFFFFFL;
             case 0x175: return c.sysenterEsp & 0xFFFFFFFFL;
@@ -188,8 +200,10 @@ final class SystemOps {
     private static void writeMsr(Cpu c, int msr, long v) {
         switch (msr) {
             case 0x10: c.tscOffset = v - c.tscSource.getAsLong(); return;
-            case 0x8B: case 0x17A: case 0x17B: return;
-            case 0x1B: c.apicBase = v; return;
+            case 0x8B: case 0x17A: return;
+            // There is no local APIC to enable: the base and the BSP flag are kept, the enable bit
+            // (11) always reads 0, consistently with CPUID.1:EDX.APIC = 0.
+            case 0x1B: c.apicBase = v & 0xFFFFF100L; return;
             case 0x174: c.sysenterCs = (int) v & 0xFFFF; return;
             case 0x175: c.sysenterEsp = (int) v; return;
             case 0x176: c.sysenterEip = (int) v; return;

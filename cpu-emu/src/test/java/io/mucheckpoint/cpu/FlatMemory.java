@@ -10,6 +10,8 @@ public final class FlatMemory implements PhysicalMemory {
     private final byte[] ram;
     private final BitSet watched = new BitSet();
     private MemoryClient client;
+    /** Every {@link #write} (address, size, value), when non-null: the physical-write door's log. */
+    public java.util.List<int[]> writeLog;
 
     public FlatMemory(int size) {
         ram = new byte[size];
@@ -43,6 +45,7 @@ public final class FlatMemory implements PhysicalMemory {
 
     @Override
     public void write(int paddr, int size, int value) {
+        if (writeLog != null) writeLog.add(new int[] {paddr, size, value});
         for (int i = 0; i < size; i++) {
             long a = (paddr & 0xFFFFFFFFL) + i;
             if (a < ram.length) ram[(int) a] = (byte) (value >>> (8 * i));
