@@ -33,6 +33,11 @@ final class Decoder {
     private boolean a32;
     private int segOverride;
     private boolean lock;
+    /**
+     * The 80286 ignores LOCK where the i686 raises #UD. Only the conformance test sets this, to check
+     * a LOCK-prefixed real-hardware vector's instruction semantics; the machine never does.
+     */
+    boolean lockIgnoredAs80286;
     private int rep;
     // ModRM state of the current instruction.
     private int mod;
@@ -52,7 +57,7 @@ final class Decoder {
         clear(in);
         try {
             decodeInto(in);
-            if (lock && !lockable(in)) {
+            if (lock && !lockable(in) && !lockIgnoredAs80286) {
                 in.op = Op.UD;
             }
             Op.specialise(in);
