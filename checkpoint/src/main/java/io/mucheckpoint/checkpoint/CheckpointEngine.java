@@ -38,6 +38,7 @@ public final class CheckpointEngine {
     private final List<Checkpoint> ring = new ArrayList<>();
     private final List<RollbackListener> listeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<CheckpointInfo>> boundaryListeners = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<String>> warningListeners = new CopyOnWriteArrayList<>();
     private final long[] written;
     private final long[] predicted;
     private final long intervalTicks;
@@ -104,6 +105,19 @@ public final class CheckpointEngine {
         listeners.add(l);
     }
 
+    /**
+     * Hears every warning the engine gives while running (the memory budget ran out, the retained
+     * checkpoints no longer cover the latency bound), as the one-line text it also logs.
+     */
+    public void addWarningListener(java.util.function.Consumer<String> l) {
+        warningListeners.add(l);
+    }
+
+    private void warn(String message) {
+        log.warn(message);
+        for (var l : warningListeners) l.accept(message);
+    }
+
     /** Called right after each checkpoint is taken, with the machine exactly at that checkpoint. */
     public void addBoundaryListener(java.util.function.Consumer<CheckpointInfo> l) {
         boundaryListeners.add(l);
@@ -164,6 +178,20 @@ public final class CheckpointEngine {
         }
     }
 
+    /**
+     * Guest time (ticks) at which the next boundary is due, or Long.MAX_VALUE when epochs are cut by
+     * instructions or the host clock. A caller driving {@link Machine#run} itself stops there and
+     * then calls {@link #run} to take the checkpoint.
+     */
+    public long nextBoundaryTicks() {
+        return config.hostClock() || config.interval().instructions() ? Long.MAX_VALUE : nextBoundaryTicks;
+    }
+
+    /** The instruction count at which the next boundary is due, or Long.MAX_VALUE (see {@link #nextBoundaryTicks}). */
+    public long nextBoundaryIcount() {
+        return !config.hostClock() && config.interval().instructions() ? nextBoundaryIcount : Long.MAX_VALUE;
+    }
+
     private boolean boundaryDue() {
         if (forceBoundary) return true;
         if (config.hostClock()) return System.nanoTime() >= nextBoundaryHostNanos;
@@ -206,11 +234,28 @@ public final class CheckpointEngine {
         Checkpoint ended = newest();
         memory.drainDirty(written);
         closeEpochCounters(ended);
-        if (!strategy.usesTraps()) makeRoomFor(config.mode() == CheckpointConfig.Mode.FULL
-                ? memory.pageCount() : popcount(written), ended);
+        boolean fold = false;
+        if (!strategy.usesTraps()) {
+            int need = config.mode() == CheckpointConfig.Mode.FULL ? memory.pageCount() : popcount(written);
+            makeRoomFor(need, ended);
+            // Stop-and-copy: even alone, the base image and this epoch's changes exceed the budget.
+            fold = config.mode() == CheckpointConfig.Mode.COPY
+                    && store.bytesInUse() + (long) need * PageStore.PAGE > config.memoryBudget();
+        }
         Checkpoint next = newCheckpoint();
         ring.add(next);
-        strategy.boundary(ring, next, written);
+        if (fold) {
+            // Keep only the new checkpoint: write the epoch's post-images into the base image in
+            // place (a page at a time, so the store never holds both), as the budget allows.
+            ((CopyStrategy) strategy).boundaryIntoBase(ring, next, written);
+            Checkpoint dropped = ring.remove(0);
+            totals.dropped++;
+            warn(String.format("checkpoint memory (%dM) cannot hold the base image and the %d MiB written since checkpoint %d: "
+                    + "dropped it, only the new checkpoint %d is kept", config.memoryBudget() >> 20,
+                    (long) popcount(written) * PageStore.PAGE >> 20, dropped.id, next.id));
+        } else {
+            strategy.boundary(ring, next, written);
+        }
         if (strategy.usesTraps()) {
             memory.protectAll();
             precopy(next);
@@ -315,8 +360,8 @@ public final class CheckpointEngine {
         if (store.bytesInUse() + need > config.memoryBudget() && !inBoundary && !forceBoundary) {
             forceBoundary = true;
             machine.yieldRun();
-            log.warn("checkpoint memory ({}M) filled within one epoch: taking the next checkpoint early, only it will be kept",
-                    config.memoryBudget() >> 20);
+            warn(String.format("checkpoint memory (%dM) filled within one epoch: taking the next checkpoint early, only it will be kept",
+                    config.memoryBudget() >> 20));
         }
     }
 
@@ -328,8 +373,8 @@ public final class CheckpointEngine {
         long covered = coveredNanos();
         if (covered < config.latencyNanos() && covered != lastCoverageWarning) {
             lastCoverageWarning = covered;
-            log.warn("{} is full: dropped checkpoint {}; the retained checkpoints now cover {} of guest time, less than the latency bound of {}",
-                    why, dropped.id, millis(covered), millis(config.latencyNanos()));
+            warn(String.format("%s is full: dropped checkpoint %d; the retained checkpoints now cover %s of guest time, less than the latency bound of %s",
+                    why, dropped.id, millis(covered), millis(config.latencyNanos())));
         } else {
             log.debug("dropped checkpoint {} ({})", dropped.id, why);
         }
@@ -397,36 +442,51 @@ public final class CheckpointEngine {
     }
 
     private void verify(Checkpoint target) {
-        if (!target.stateIntact()) {
-            throw new CheckpointUnreachableException(target.id, List.of(target.id),
-                    "the saved machine state of checkpoint " + target.id + " is corrupt", newestReachable(List.of()));
-        }
+        boolean stateBad = !target.stateIntact();
         SortedSet<Integer> bad = strategy.corruptFor(ring, target);
+        if (!stateBad && bad.isEmpty()) return;
+        List<String> what = new ArrayList<>();
+        java.util.SortedSet<Integer> corrupt = new java.util.TreeSet<>(bad);
+        java.util.SortedSet<Integer> unreachable = new java.util.TreeSet<>();
+        if (stateBad) {
+            what.add("the saved machine state of checkpoint " + target.id + " is corrupt");
+            corrupt.add(target.id);
+            unreachable.add(target.id);
+        }
         if (!bad.isEmpty()) {
-            List<Integer> corrupt = List.copyOf(bad);
-            List<Integer> unreachable = new ArrayList<>();
+            what.add("stored page images of checkpoint" + (bad.size() > 1 ? "s " : " ") + join(List.copyOf(bad))
+                    + " are corrupt or missing");
             for (Checkpoint c : ring) {
-                for (int b : corrupt) {
+                for (int b : bad) {
                     if (strategy.unreachable(c, b)) {
                         unreachable.add(c.id);
                         break;
                     }
                 }
             }
-            throw new CheckpointUnreachableException(target.id, corrupt,
-                    "stored page images of checkpoint" + (corrupt.size() > 1 ? "s " : " ") + join(corrupt)
-                            + " fail their CRC: checkpoint" + (unreachable.size() > 1 ? "s " : " ") + join(unreachable)
-                            + (unreachable.size() > 1 ? " are" : " is") + " unreachable", newestReachable(corrupt));
         }
+        throw new CheckpointUnreachableException(target.id, List.copyOf(corrupt),
+                String.join(" and ", what) + ": checkpoint" + (unreachable.size() > 1 ? "s " : " ")
+                        + join(List.copyOf(unreachable)) + (unreachable.size() > 1 ? " are" : " is") + " unreachable",
+                newestReachable());
     }
 
-    /** The newest checkpoint still reachable given corrupt images, or -1. */
-    private int newestReachable(List<Integer> corrupt) {
+    /**
+     * The newest checkpoint a rollback could reach now, everything it needs verified (its saved
+     * state and every stored image on the way), or -1. Only called once corruption has been found.
+     */
+    private int newestReachable() {
+        java.util.Map<Checkpoint, Boolean> logOk = new java.util.IdentityHashMap<>();
         for (int i = ring.size() - 1; i >= 0; i--) {
             Checkpoint c = ring.get(i);
             if (!c.stateIntact()) continue;
             boolean ok = true;
-            for (int b : corrupt) ok &= !strategy.unreachable(c, b);
+            for (Checkpoint l : strategy.logsNeeded(ring, c)) {
+                if (!logOk.computeIfAbsent(l, strategy::logIntact)) {
+                    ok = false;
+                    break;
+                }
+            }
             if (ok) return c.id;
         }
         return -1;
@@ -440,9 +500,7 @@ public final class CheckpointEngine {
     public List<Integer> integrityCheck() {
         List<Integer> bad = new ArrayList<>();
         for (Checkpoint c : ring) {
-            boolean ok = c.stateIntact();
-            for (int j = 0; ok && j < c.pages.size(); j++) ok = store.verify(c.pages.slot(j));
-            if (!ok) bad.add(c.id);
+            if (!c.stateIntact() || !strategy.logIntact(c)) bad.add(c.id);
         }
         return bad;
     }
@@ -495,6 +553,35 @@ public final class CheckpointEngine {
 
     int imagesOf(int id) {
         return byId(id).pages.size();
+    }
+
+    /** For tests: checkpoint {@code id}'s log loses every entry after its first {@code keep} (a truncated log). */
+    void truncateLog(int id, int keep) {
+        byId(id).pages.loseTail(keep);
+    }
+
+    /** For tests: the page store loses the storage of its last {@code slots} slots (a store truncated at its end). */
+    void truncateStore(int slots) {
+        store.truncate(Math.max(0, store.allocated() - slots));
+    }
+
+    /** For tests: how many slots the page store has handed out (its length). */
+    int storeLength() {
+        return store.allocated();
+    }
+
+    /** For tests: every checkpoint whose log (or image) uses a slot at or after {@code firstSlot}. */
+    List<Integer> usingSlotsFrom(int firstSlot) {
+        List<Integer> ids = new ArrayList<>();
+        for (Checkpoint c : ring) {
+            for (int j = 0; j < c.pages.size(); j++) {
+                if (c.pages.slot(j) >= firstSlot) {
+                    ids.add(c.id);
+                    break;
+                }
+            }
+        }
+        return ids;
     }
 
     /** Running totals over the whole run. */

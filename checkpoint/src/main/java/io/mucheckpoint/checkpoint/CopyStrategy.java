@@ -2,8 +2,6 @@ package io.mucheckpoint.checkpoint;
 
 import io.mucheckpoint.vmm.mem.GuestMemory;
 import java.util.List;
-import java.util.SortedSet;
-import java.util.TreeSet;
 
 /**
  * Stop-and-copy, as Remus does: the oldest checkpoint holds a full base image; every later
@@ -39,19 +37,31 @@ final class CopyStrategy extends Strategy {
         }
     }
 
-    @Override
-    SortedSet<Integer> corruptFor(List<Checkpoint> ring, Checkpoint target) {
-        SortedSet<Integer> bad = new TreeSet<>();
-        for (int i = 0; i <= ring.indexOf(target); i++) {
-            Checkpoint c = ring.get(i);
-            for (int j = 0; j < c.pages.size(); j++) {
-                if (!store.verify(c.pages.slot(j))) {
-                    bad.add(c.id);
-                    break;
-                }
+    /**
+     * {@code next} was just taken and the ring is [base, next]: instead of a delta for {@code next},
+     * replace the base's images of the written pages with their post-images, one page at a time,
+     * and hand the base to {@code next}. The caller then drops the old base checkpoint.
+     */
+    void boundaryIntoBase(List<Checkpoint> ring, Checkpoint next, long[] written) {
+        SavedPages base = ring.get(0).pages;
+        int n = memory.pageCount();
+        for (int w = 0; w < written.length; w++) {
+            long bits = written[w];
+            while (bits != 0) {
+                int p = (w << 6) + Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+                if (p >= n) continue;
+                memory.copyPage(p, buffer, 0);
+                int old = base.put(p, store.store(buffer, 0));
+                if (old >= 0) store.release(old);
             }
         }
-        return bad;
+        next.pages.takeFrom(base);
+    }
+
+    @Override
+    List<Checkpoint> logsNeeded(List<Checkpoint> ring, Checkpoint target) {
+        return ring.subList(0, ring.indexOf(target) + 1); // the base image and every delta up to the target
     }
 
     @Override
@@ -65,6 +75,12 @@ final class CopyStrategy extends Strategy {
         long[] pages = dirtySinceNewest.clone();
         for (int i = t + 1; i < ring.size(); i++) {
             SavedPages delta = ring.get(i).pages;
+            if (!delta.intact()) {
+                // A newer delta lost entries: its list of changed pages cannot be trusted (its
+                // images are not needed). Write back every page instead.
+                java.util.Arrays.fill(pages, -1L);
+                break;
+            }
             for (int j = 0; j < delta.size(); j++) {
                 int p = delta.page(j);
                 pages[p >>> 6] |= 1L << (p & 63);

@@ -2,8 +2,6 @@ package io.mucheckpoint.checkpoint;
 
 import io.mucheckpoint.vmm.mem.GuestMemory;
 import java.util.List;
-import java.util.SortedSet;
-import java.util.TreeSet;
 
 /**
  * Copy-on-write undo logs (the paper's scheme): each checkpoint's log holds the pre-images of the
@@ -41,18 +39,8 @@ final class CowStrategy extends Strategy {
     }
 
     @Override
-    SortedSet<Integer> corruptFor(List<Checkpoint> ring, Checkpoint target) {
-        SortedSet<Integer> bad = new TreeSet<>();
-        for (int i = ring.indexOf(target); i < ring.size(); i++) {
-            Checkpoint c = ring.get(i);
-            for (int j = 0; j < c.pages.size(); j++) {
-                if (!store.verify(c.pages.slot(j))) {
-                    bad.add(c.id);
-                    break;
-                }
-            }
-        }
-        return bad;
+    List<Checkpoint> logsNeeded(List<Checkpoint> ring, Checkpoint target) {
+        return ring.subList(ring.indexOf(target), ring.size()); // the target's log and every newer one
     }
 
     @Override

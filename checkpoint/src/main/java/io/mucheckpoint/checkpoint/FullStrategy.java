@@ -3,8 +3,6 @@ package io.mucheckpoint.checkpoint;
 import io.mucheckpoint.vmm.mem.GuestMemory;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SortedSet;
-import java.util.TreeSet;
 
 /** Every checkpoint holds a complete copy of RAM: the simplest baseline, and the most expensive. */
 final class FullStrategy extends Strategy {
@@ -34,15 +32,8 @@ final class FullStrategy extends Strategy {
     }
 
     @Override
-    SortedSet<Integer> corruptFor(List<Checkpoint> ring, Checkpoint target) {
-        SortedSet<Integer> bad = new TreeSet<>();
-        for (int j = 0; j < target.pages.size(); j++) {
-            if (!store.verify(target.pages.slot(j))) {
-                bad.add(target.id);
-                break;
-            }
-        }
-        return bad;
+    List<Checkpoint> logsNeeded(List<Checkpoint> ring, Checkpoint target) {
+        return List.of(target);
     }
 
     @Override

@@ -43,6 +43,7 @@ final class PageStore {
     int store(byte[] src, int offset) {
         int slot = allocate();
         byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
+        if (chunk == null) chunks.set(slot / SLOTS_PER_CHUNK, chunk = new byte[CHUNK]); // lost (truncated) earlier
         int at = (slot % SLOTS_PER_CHUNK) * PAGE;
         System.arraycopy(src, offset, chunk, at, PAGE);
         crc[slot] = checksum(chunk, at);
@@ -54,9 +55,11 @@ final class PageStore {
         System.arraycopy(chunks.get(slot / SLOTS_PER_CHUNK), (slot % SLOTS_PER_CHUNK) * PAGE, dst, offset, PAGE);
     }
 
-    /** Whether the slot still holds what was stored in it. */
+    /** Whether the slot still holds what was stored in it (a slot whose storage was lost does not). */
     boolean verify(int slot) {
-        return checksum(chunks.get(slot / SLOTS_PER_CHUNK), (slot % SLOTS_PER_CHUNK) * PAGE) == crc[slot];
+        if (slot < 0 || slot >= allocated) return false;
+        byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
+        return chunk != null && checksum(chunk, (slot % SLOTS_PER_CHUNK) * PAGE) == crc[slot];
     }
 
     void release(int slot) {
@@ -68,8 +71,30 @@ final class PageStore {
     /** For tests of the integrity checks: flips one bit of a stored image behind the store's back. */
     void corrupt(int slot, int bit) {
         byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
+        if (chunk == null) return; // already lost
         int at = (slot % SLOTS_PER_CHUNK) * PAGE + (bit >>> 3) % PAGE;
         chunk[at] ^= (byte) (1 << (bit & 7));
+    }
+
+    /**
+     * For tests of the integrity checks: loses the storage of every slot from {@code firstLost} on,
+     * as a store truncated at that point would (whole chunks are dropped, a partly lost chunk is
+     * zeroed from there). The slots stay allocated; their images are gone.
+     */
+    void truncate(int firstLost) {
+        for (int c = 0; c < chunks.size(); c++) {
+            int first = c * SLOTS_PER_CHUNK;
+            if (first >= firstLost) {
+                chunks.set(c, null);
+            } else if (first + SLOTS_PER_CHUNK > firstLost && chunks.get(c) != null) {
+                java.util.Arrays.fill(chunks.get(c), (firstLost - first) * PAGE, CHUNK, (byte) 0);
+            }
+        }
+    }
+
+    /** Slots ever handed out (the store's length). */
+    int allocated() {
+        return allocated;
     }
 
     private int allocate() {

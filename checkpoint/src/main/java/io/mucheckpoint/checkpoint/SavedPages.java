@@ -6,11 +6,17 @@ import java.util.Arrays;
  * A set of page images kept in a {@link PageStore}, each under its guest page number: an epoch's
  * undo log (pre-images), a stop-and-copy delta (post-images) or a full RAM image. A page appears
  * at most once.
+ *
+ * <p>The entries carry a digest, kept up to date as they change, so that a log which lost entries
+ * (or had them changed) behind its back is found out before a rollback trusts it: the images'
+ * CRCs protect the pages, the digest protects the list of which page is where.
  */
 final class SavedPages {
     private int[] pages = new int[16];
     private int[] slots = new int[16];
     private int count;
+    /** Sum of {@link #entryHash} over the entries. */
+    private long digest;
     /** page -> position + 1, built on first lookup (open addressing; 0 = empty). */
     private int[] index;
 
@@ -34,6 +40,7 @@ final class SavedPages {
         pages[count] = page;
         slots[count] = slot;
         count++;
+        digest += entryHash(page, slot);
         if (index != null) insert(page, count - 1);
     }
 
@@ -58,6 +65,7 @@ final class SavedPages {
             if (pages[e - 1] == page) {
                 int old = slots[e - 1];
                 slots[e - 1] = slot;
+                digest += entryHash(page, slot) - entryHash(page, old);
                 return old;
             }
         }
@@ -67,6 +75,7 @@ final class SavedPages {
 
     /** Keeps only the entries for which {@code keep} says yes; hands the others' slots to {@code drop}. */
     void retain(java.util.function.IntPredicate keep, java.util.function.IntConsumer drop) {
+        long drift = digest - computeDigest(); // 0 unless entries were lost: keep that visible
         int w = 0;
         for (int i = 0; i < count; i++) {
             if (keep.test(pages[i])) {
@@ -79,6 +88,7 @@ final class SavedPages {
         }
         count = w;
         index = null;
+        digest = computeDigest() + drift;
     }
 
     /** Moves every entry of {@code other} here (this set must be empty); {@code other} ends empty. */
@@ -87,16 +97,45 @@ final class SavedPages {
         slots = other.slots;
         count = other.count;
         index = other.index;
+        digest = other.digest;
         other.pages = new int[16];
         other.slots = new int[16];
         other.count = 0;
         other.index = null;
+        other.digest = 0;
     }
 
     void releaseAll(PageStore store) {
         for (int i = 0; i < count; i++) store.release(slots[i]);
         count = 0;
         index = null;
+        digest = 0;
+    }
+
+    /** Whether the entries are still the ones recorded (none lost, none changed behind our back). */
+    boolean intact() {
+        return computeDigest() == digest;
+    }
+
+    /** For tests of the integrity checks: loses every entry after the first {@code keep}, as a truncated log would. */
+    void loseTail(int keep) {
+        if (keep < count) {
+            count = Math.max(0, keep);
+            index = null;
+        }
+    }
+
+    private long computeDigest() {
+        long d = 0;
+        for (int i = 0; i < count; i++) d += entryHash(pages[i], slots[i]);
+        return d;
+    }
+
+    private static long entryHash(int page, int slot) {
+        long x = ((long) page << 32) ^ (slot & 0xFFFFFFFFL) ^ 0x9E3779B97F4A7C15L;
+        x = (x ^ (x >>> 30)) * 0xBF58476D1CE4E5B9L;
+        x = (x ^ (x >>> 27)) * 0x94D049BB133111EBL;
+        return x ^ (x >>> 31);
     }
 
     private void rebuildIndex() {

@@ -30,8 +30,25 @@ abstract class Strategy {
     /** The first write to {@code page} in the current epoch is about to land. */
     void trap(Checkpoint newest, int page) {}
 
-    /** Ids of checkpoints whose stored images a rollback to {@code target} would read and that fail their CRC. */
-    abstract java.util.SortedSet<Integer> corruptFor(List<Checkpoint> ring, Checkpoint target);
+    /** The checkpoints whose stored images a rollback to {@code target} reads (their logs, deltas or images). */
+    abstract List<Checkpoint> logsNeeded(List<Checkpoint> ring, Checkpoint target);
+
+    /** Ids of checkpoints whose stored images a rollback to {@code target} would read and that are corrupt. */
+    java.util.SortedSet<Integer> corruptFor(List<Checkpoint> ring, Checkpoint target) {
+        java.util.SortedSet<Integer> bad = new java.util.TreeSet<>();
+        for (Checkpoint c : logsNeeded(ring, target)) if (!logIntact(c)) bad.add(c.id);
+        return bad;
+    }
+
+    /**
+     * Whether checkpoint {@code c}'s stored images are all there and intact: the list of entries
+     * matches its digest (nothing lost from it) and every image matches its CRC.
+     */
+    boolean logIntact(Checkpoint c) {
+        if (!c.pages.intact()) return false;
+        for (int j = 0; j < c.pages.size(); j++) if (!store.verify(c.pages.slot(j))) return false;
+        return true;
+    }
 
     /** The checkpoints a corrupt image of checkpoint {@code corruptId} makes unreachable. */
     abstract boolean unreachable(Checkpoint k, int corruptId);

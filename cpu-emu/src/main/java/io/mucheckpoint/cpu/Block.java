@@ -14,6 +14,10 @@ final class Block {
     final int firstPage;     // physical pages the bytes came from (lastPage == firstPage usually)
     final int lastPage;
     final int endPhys;       // one past the last byte, on lastPage's numbering when the block crosses
+    /** Bytes from the entry to the end of the last instruction, in EIP terms. */
+    final int length;
+    /** 16-bit code whose IP wrapped from FFFF to 0 inside the block. */
+    final boolean wraps;
     boolean valid = true;
     /**
      * The blocks that ran after this one, by the EIP they were entered at, valid while the
@@ -27,7 +31,7 @@ final class Block {
     int chainGen;
 
     Block(int phys, boolean code32, Insn[] insns, int count, boolean terminates, int firstPage, int lastPage,
-          int endPhys) {
+          int endPhys, int entry) {
         this.phys = phys;
         this.code32 = code32;
         this.insns = insns;
@@ -36,6 +40,20 @@ final class Block {
         this.firstPage = firstPage;
         this.lastPage = lastPage;
         this.endPhys = endPhys;
+        this.length = count == 0 ? 0 : insns[count - 1].end;
+        this.wraps = !code32 && (entry & 0xFFFF) + (long) length > 0x10000;
+    }
+
+    /**
+     * Whether this block, found by its physical address, decodes the same when entered at
+     * {@code eip} with the current code segment: its bytes lie within the segment limit, and in
+     * 16-bit code the IP does not wrap inside it (where it wraps depends on the CS base, which the
+     * physical address does not tell).
+     */
+    boolean fits(int eip, int csLimit) {
+        long last = (eip & 0xFFFFFFFFL) + length - 1;
+        if (!code32 && (wraps || last > 0xFFFF)) return false;
+        return last <= (csLimit & 0xFFFFFFFFL);
     }
 
     /** Whether bytes [paddr, paddr+len) of physical memory overlap this block's bytes. */

@@ -40,7 +40,10 @@ final class CodeCache {
         return b;
     }
 
+    /** Adds a block, replacing (and voiding) one decoded at the same address for another code segment. */
     void add(Block b) {
+        Block old = blocks.get(key(b.phys, b.code32));
+        if (old != null) remove(old);
         blocks.put(key(b.phys, b.code32), b);
         table[slot(b.phys, b.code32) & TABLE_MASK] = b;
         register(b.firstPage, b);

@@ -525,6 +525,19 @@ final class ControlTransfer {
      * double fault where the architecture says so, and a fault while delivering #DF into a shutdown.
      */
     static void exception(Cpu c, CpuFault fault) {
+        if (c.icount != c.faultLoopIcount) {
+            c.faultLoopIcount = c.icount;
+            c.faultLoopCount = 0;
+        }
+        if (++c.faultLoopCount > Cpu.FAULT_LOOP_LIMIT) {
+            // Every handler faults before completing an instruction and the stack wraps instead of
+            // running out (real mode, 16-bit stacks): the processor would deliver exceptions forever
+            // without time passing. Stop it, as a watchdog would, rather than spin inside run().
+            c.shutdown = true;
+            c.shutdownReason = String.format("exception loop (%d exceptions delivered without completing an instruction; "
+                    + "the last was exception %d at %04x:%08x)", Cpu.FAULT_LOOP_LIMIT, fault.vector, c.segSel[CS], c.eip);
+            return;
+        }
         int v = fault.vector;
         int err = fault.errorCode;
         boolean hasErr = fault.hasErrorCode;

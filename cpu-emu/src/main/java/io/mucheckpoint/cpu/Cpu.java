@@ -18,6 +18,13 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     public static final int EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7;
     public static final int SEG_ES = 0, SEG_CS = 1, SEG_SS = 2, SEG_DS = 3, SEG_FS = 4, SEG_GS = 5;
     private static final int MAX_BLOCK = 64;
+    /**
+     * Exceptions delivered in a row without an instruction completing, after which the processor is
+     * declared stuck in an exception loop and shuts down (a real-mode or 16-bit stack wraps, so such
+     * a loop never reaches a triple fault). Far more than any guest that makes progress needs: a
+     * handler that runs at all completes an instruction.
+     */
+    static final int FAULT_LOOP_LIMIT = 1 << 16;
 
     /** Why {@link #run} returned. */
     public enum Stop { BUDGET, HALTED, REQUESTED, SHUTDOWN, BREAKPOINT }
@@ -50,10 +57,19 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     long apicBase = SystemOps.APIC_BASE;
     long[] mtrr = new long[SystemOps.MTRR_COUNT];
     String shutdownReason = "";
+    /** The exception-loop watchdog: the instruction count at the last exception, and exceptions since. */
+    long faultLoopIcount = -1;
+    int faultLoopCount;
 
     // Interpreter state of the block being executed.
     private Block currentBlock;
     private int execLimit;
+    /**
+     * A write voided the block being executed. A REP instruction then stops after the current
+     * iteration and is fetched again, so a string instruction that overwrites its own code behaves
+     * the same whether or not a run happens to end between its iterations (invariants 1 and 5).
+     */
+    boolean currentBlockVoided;
     /** Iterations beyond the first retired by a REP instruction in the current block. */
     long repExtra;
     /** Most REP iterations one execution of a REP instruction may perform before yielding. */
@@ -127,6 +143,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         halted = false;
         shutdown = false;
         shutdownReason = "";
+        faultLoopIcount = -1;
+        faultLoopCount = 0;
         interruptShadow = false;
         nmiPending = false;
         nmiBlocked = false;
@@ -308,6 +326,26 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         flushTlb();
     }
 
+    /**
+     * The state the Linux 32-bit boot protocol enters a kernel in: protected mode, paging off, the
+     * given GDT loaded with flat __BOOT_CS (0x10) and __BOOT_DS (0x18) in CS and the data segments,
+     * ESI = boot_params, EBP = EDI = EBX = 0, interrupts off.
+     */
+    public void enterLinuxBootState(int gdtBase, int gdtLimit, int entry, int bootParams) {
+        cr0 = (cr0 | CR0_PE) & ~(CR0_PG | CR0_CD | CR0_NW);
+        eflags = 2;
+        fOp = F_NONE;
+        this.gdtBase = gdtBase;
+        this.gdtLimit = gdtLimit;
+        setSegmentCache(CS, 0x10, 0, 0xFFFFFFFF, 0xC09B);
+        for (int s : new int[] {ES, SS, DS, FS, GS}) setSegmentCache(s, 0x18, 0, 0xFFFFFFFF, 0xC093);
+        java.util.Arrays.fill(r, 0);
+        r[ESI] = bootParams;
+        eip = entry;
+        modeChanged();
+        flushTlb();
+    }
+
     // --- save / restore -------------------------------------------------------------------------
 
     public CpuState save() {
@@ -350,6 +388,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         nmiBlocked = s.nmiBlocked();
         shutdown = s.shutdown();
         icount = s.icount();
+        faultLoopIcount = -1;
+        faultLoopCount = 0;
         tscOffset = s.tscOffset();
         sysenterCs = s.sysenterCs(); sysenterEsp = s.sysenterEsp(); sysenterEip = s.sysenterEip();
         apicBase = s.apicBase();
@@ -375,6 +415,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     public void codeModified(int paddr, int len) {
         if (code.invalidate(paddr, len, currentBlock)) {
             execLimit = 0; // finish the current instruction, then leave the stale block
+            currentBlockVoided = true; // a REP instruction stops after this iteration (StringOps)
         }
     }
 
@@ -496,7 +537,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         if (Integer.compareUnsigned(eip, segLimit[CS]) > 0) throw CpuFault.gp(0);
         int phys = codePhys(segBase[CS] + eip);
         Block b = code.lookup(phys, code32);
-        if (b == null) b = decodeBlock(phys);
+        if (b == null || !b.fits(eip, segLimit[CS])) b = decodeBlock(phys); // (decoded for another CS)
         if (prev != null) {
             if (prev.chainGen != chainGen) {
                 prev.chainGen = chainGen;
@@ -530,17 +571,25 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         int at = entry;
         int endPhys = phys;
         boolean terminates = false;
+        int firstLinearPage = (segBase[CS] + entry) >>> 12;
         while (n < MAX_BLOCK) {
             Insn in = new Insn();
             int startPhys;
             try {
+                // Decoding ahead must not touch a page the block does not run on: translating it
+                // would set its accessed bit (a write to the guest's page tables) depending on where
+                // a block happened to start, that is on where runs were cut (invariant 1).
+                if (n > 0 && ((segBase[CS] + at) >>> 12) != firstLinearPage) break;
                 startPhys = codePhys(segBase[CS] + at);
                 if (n > 0 && (startPhys >>> 12) != firstPage) break;
                 fetchPages = 0;
+                decodePage = n > 0 ? firstLinearPage : -1;
                 decoder.decode(in, at, entry, code32);
             } catch (CpuFault f) {
                 if (n == 0) throw f;
-                break; // the fault belongs to this instruction: raise it when it is reached
+                break; // the fault belongs to this instruction (or it crosses the page): raise it when it is reached
+            } finally {
+                decodePage = -1;
             }
             int len = decoder.length();
             int lastByte = codePhys(segBase[CS] + ((at + len - 1) & ipMask));
@@ -558,17 +607,26 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             if (!code32 && at == 0) break; // IP wrapped
         }
         Insn[] insns = java.util.Arrays.copyOf(buf, n);
-        Block b = new Block(phys, code32, insns, n, terminates, firstPage, lastPage, endPhys);
+        Block b = new Block(phys, code32, insns, n, terminates, firstPage, lastPage, endPhys, entry);
         code.add(b);
         return b;
     }
 
     int fetchPages;
 
+    /**
+     * While decoding a block past its first instruction: the linear page the block is on. A fetch
+     * from any other page ends the block there (the instruction that crosses starts the next block).
+     */
+    private int decodePage = -1;
+    private static final CpuFault OFF_THE_PAGE = CpuFault.gp(0);
+
     /** One byte of code at CS:off, for the decoder: CS limit, paging and A20 all apply. */
     int fetchCode(int off) {
         if (Integer.compareUnsigned(off, segLimit[CS]) > 0) throw CpuFault.gp(0);
-        return readPhys8(codePhys(segBase[CS] + off));
+        int lin = segBase[CS] + off;
+        if (decodePage != -1 && (lin >>> 12) != decodePage) throw OFF_THE_PAGE;
+        return readPhys8(codePhys(lin));
     }
 
     private void execBlock(Block b, int n) {
@@ -577,6 +635,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         final long base = icount;
         final int[] r = this.r;
         currentBlock = b;
+        currentBlockVoided = false;
         execLimit = n;
         repExtra = 0;
         int i = 0;

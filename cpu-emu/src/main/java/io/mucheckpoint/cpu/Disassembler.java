@@ -209,11 +209,10 @@ public final class Disassembler {
             }
             String body = b == 0x0F ? twoByte(next8()) : oneByte(b);
             if (body == null) return "(bad)";
-            StringBuilder out = new StringBuilder();
-            if (seg >= 0 && !segUsed) out.append(SEG[seg]).append(' ');
-            if (lock) out.append("lock ");
-            out.append(body);
-            return out.toString();
+            StringBuilder prefix = new StringBuilder();
+            if (seg >= 0 && !segUsed) prefix.append(SEG[seg]).append(' ');
+            if (lock) prefix.append("lock ");
+            return prefixed(prefix.toString(), body);
         }
 
         // --- operand text ---------------------------------------------------------------------
@@ -357,20 +356,28 @@ public final class Disassembler {
             segUsed = true;
             String acc = reg(0, size);
             return switch (name) {
-                case "movs" -> repPrefix(false) + op("movs", dst, src);
-                case "cmps" -> repPrefix(true) + op("cmps", src, dst);
-                case "stos" -> repPrefix(false) + op("stos", dst, acc);
-                case "lods" -> repPrefix(false) + op("lods", acc, src);
-                case "scas" -> repPrefix(true) + op("scas", acc, dst);
-                case "ins" -> repPrefix(false) + op("ins", dst, "dx");
-                default -> repPrefix(false) + op("outs", "dx", src);
+                case "movs" -> op(repPrefix(false) + "movs", dst, src);
+                case "cmps" -> op(repPrefix(true) + "cmps", src, dst);
+                case "stos" -> op(repPrefix(false) + "stos", dst, acc);
+                case "lods" -> op(repPrefix(false) + "lods", acc, src);
+                case "scas" -> op(repPrefix(true) + "scas", acc, dst);
+                case "ins" -> op(repPrefix(false) + "ins", dst, "dx");
+                default -> op(repPrefix(false) + "outs", "dx", src);
             };
         }
 
         /** An instruction with no string semantics: F2/F3 prefixes show as repnz/repz. */
         String plain(String text) {
             if (text == null) return null;
-            return rep == 0 ? text : (rep == 0xF3 ? "repz " : "repnz ") + text;
+            return rep == 0 ? text : prefixed(rep == 0xF3 ? "repz " : "repnz ", text);
+        }
+
+        /** {@code prefix} before an instruction's text, the operands staying aligned as objdump aligns them. */
+        String prefixed(String prefix, String text) {
+            if (prefix.isEmpty()) return text;
+            int sp = text.indexOf(' ');
+            if (sp < 0) return prefix + text;
+            return op(prefix + text.substring(0, sp), text.substring(sp).trim());
         }
 
         // --- the one-byte map ---------------------------------------------------------------

@@ -42,9 +42,10 @@ final class StringOps {
         long start = c.icount;
         try {
             while ((c.r[ECX] & am) != 0) {
-                if (done >= budget || (c.stopRequested && done > 0)) {
-                    // Out of budget, or someone needs the machine between iterations (a forced
-                    // checkpoint): stop here, restartable, as an interrupt would.
+                if (done >= budget || ((c.stopRequested || c.currentBlockVoided) && done > 0)) {
+                    // Out of budget, someone needs the machine between iterations (a forced
+                    // checkpoint), or the instruction's own code was overwritten: stop here,
+                    // restartable, as an interrupt would (the run loop fetches it again).
                     c.repExtra = done - 1;
                     return false;
                 }

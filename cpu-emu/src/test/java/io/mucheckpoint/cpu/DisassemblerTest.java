@@ -165,6 +165,15 @@ class DisassemblerTest {
     }
 
     @Test
+    void layoutIsObjdumps() {
+        assertEquals("mov    eax,ebx", Disassembler.decode(hex("89 d8"), 0, 0, true).text());
+        assertEquals("rep stos DWORD PTR es:[edi],eax", Disassembler.decode(hex("f3 ab"), 0, 0, true).text());
+        assertEquals("lock add DWORD PTR [eax],eax", Disassembler.decode(hex("f0 01 00"), 0, 0, true).text());
+        assertEquals("ret", Disassembler.decode(hex("c3"), 0, 0, true).text());
+        assertEquals("8b 45 08", Disassembler.decode(hex("8b 45 08"), 0, 0, true).hexBytes());
+    }
+
+    @Test
     void branchTargetsAreAbsoluteAndWrapInSixteenBitCode() {
         assertEquals("jmp 0x100037",
                 Disassembler.decode(hex("eb fc"), 0, 0x100039, true).text().replaceAll("\\s+", " "));

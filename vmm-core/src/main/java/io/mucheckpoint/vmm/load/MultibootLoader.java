@@ -48,7 +48,7 @@ public final class MultibootLoader {
             checkRange(mem, name, loadAddr, memEnd - loadAddr);
             mem.writeBytes(loadAddr, file, (int) offset, (int) size);
             lowConflict = intersectsInfo(loadAddr, memEnd - loadAddr);
-            if (bssEnd > loadAddr + size) mem.writeBytes(loadAddr + size, new byte[(int) (bssEnd - loadAddr - size)], 0, (int) (bssEnd - loadAddr - size));
+            if (bssEnd > loadAddr + size) zero(mem, loadAddr + size, bssEnd - loadAddr - size);
             end = memEnd;
             start = loadAddr;
         } else {
@@ -61,7 +61,7 @@ public final class MultibootLoader {
                 checkRange(mem, name, s.paddr(), s.memSize());
                 mem.writeBytes(s.paddr(), file, s.offset(), s.fileSize());
                 long zeros = s.memSize() - s.fileSize();
-                if (zeros > 0) mem.writeBytes(s.paddr() + s.fileSize(), new byte[(int) zeros], 0, (int) zeros);
+                if (zeros > 0) zero(mem, s.paddr() + s.fileSize(), zeros);
                 end = Math.max(end, s.paddr() + s.memSize());
                 start = Math.min(start, s.paddr());
                 lowConflict |= intersectsInfo(s.paddr(), s.memSize());
@@ -80,6 +80,17 @@ public final class MultibootLoader {
         return new Boot(entry, info);
     }
 
+
+    /**
+     * Zeroes {@code len} bytes of RAM (already checked to fit) a page-sized piece at a time: a
+     * memory size in the file may be as large as RAM, and must not cost a buffer that large.
+     */
+    private static void zero(GuestMemory mem, long addr, long len) {
+        byte[] zeros = new byte[GuestMemory.PAGE_SIZE];
+        for (long done = 0; done < len; done += zeros.length) {
+            mem.writeBytes(addr + done, zeros, 0, (int) Math.min(zeros.length, len - done));
+        }
+    }
 
     private static boolean intersectsInfo(long addr, long size) {
         return addr < INFO_BASE + INFO_SIZE && addr + size > INFO_BASE;
