@@ -14,6 +14,9 @@ public sealed interface GuestImage {
     /** A raw binary copied to {@code address}: entered in real mode below 1 MiB, in flat protected mode above. */
     record Flat(String name, byte[] data, long address) implements GuestImage {}
 
+    /** A Linux bzImage booted by the 32-bit boot protocol, with an optional initrd and a command line. */
+    record Linux(String name, byte[] bzImage, byte[] initrd, String cmdline) implements GuestImage {}
+
     /**
      * Nothing to load: the machine is about to be filled from a snapshot file. {@code rom} is the
      * snapshot's ROM image, or null.

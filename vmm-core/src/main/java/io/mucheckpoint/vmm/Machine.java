@@ -19,6 +19,7 @@ import io.mucheckpoint.vmm.dev.Port92;
 import io.mucheckpoint.vmm.dev.PostCodePort;
 import io.mucheckpoint.vmm.dev.SystemControlPortB;
 import io.mucheckpoint.vmm.dev.Uart16550;
+import io.mucheckpoint.vmm.load.LinuxLoader;
 import io.mucheckpoint.vmm.load.LoadException;
 import io.mucheckpoint.vmm.load.MultibootLoader;
 import io.mucheckpoint.vmm.mem.GuestMemory;
@@ -68,6 +69,8 @@ public final class Machine implements MachineControl {
     private final List<byte[]> initialDeviceStates;
 
     private boolean a20 = true;
+    /** The tick at which the CPU's current {@link Cpu#run} stops; MIN_VALUE when it is not running. */
+    private long runEndTicks = Long.MIN_VALUE;
     private Integer exitStatus;
     private boolean resetRequested;
     private volatile boolean pauseRequested;
@@ -99,7 +102,22 @@ public final class Machine implements MachineControl {
         byte[] rom = image instanceof GuestImage.Bios b ? checkRom(b)
                 : image instanceof GuestImage.Restored r ? r.rom() : null;
         this.memory = new GuestMemory(config.ramBytes(), rom);
-        this.cpu = new Cpu(memory, io);
+        // Port accesses go through a check: one may bring a device deadline forward into the stretch
+        // the CPU is running (the guest programming the PIT), and the run must then stop there.
+        this.cpu = new Cpu(memory, new io.mucheckpoint.cpu.IoBus() {
+            @Override
+            public int in(int port, int size) {
+                int v = io.in(port, size);
+                deadlineMayHaveMoved();
+                return v;
+            }
+
+            @Override
+            public void out(int port, int size, int value) {
+                io.out(port, size, value);
+                deadlineMayHaveMoved();
+            }
+        });
         this.clock = new VirtualClock(config.ticksPerSecond(), cpu::icount);
         cpu.setTimeSource(clock::now);
         this.pic = new Pic8259Pair(cpu::setInterruptLine);
@@ -181,6 +199,9 @@ public final class Machine implements MachineControl {
             cpu.setReg(Cpu.EDI, 0x1000);
             cpu.setReg(Cpu.ESP, 0x6F08);
             cpu.setEflags(0x6);
+        } else if (image instanceof GuestImage.Linux lx) {
+            LinuxLoader.Boot boot = LinuxLoader.load(memory, lx.bzImage(), lx.name(), lx.initrd(), lx.cmdline());
+            cpu.enterLinuxBootState(boot.gdtBase(), boot.gdtLimit(), boot.entry(), boot.bootParams());
         } else if (image instanceof GuestImage.Flat f) {
             long end = f.address() + f.data().length;
             if (f.address() < 0 || end > memory.ramSize()) {
@@ -228,6 +249,14 @@ public final class Machine implements MachineControl {
 
     public void addInputListener(InputListener l) {
         inputListeners.add(l);
+    }
+
+    public void removeGuestServicesListener(GuestServicesListener l) {
+        serviceListeners.remove(l);
+    }
+
+    public void removeInputListener(InputListener l) {
+        inputListeners.remove(l);
     }
 
     /** Queues a host byte for COM1; it reaches the guest at the next point the run loop looks. */
@@ -286,7 +315,13 @@ public final class Machine implements MachineControl {
             }
             long untilTicks = Math.min(deadline, tickLimit);
             long target = Math.min(Math.min(untilTicks - clock.skipped(), icountLimit), cpu.icount() + SLICE);
-            Cpu.Stop s = cpu.run(target);
+            runEndTicks = target + clock.skipped();
+            Cpu.Stop s;
+            try {
+                s = cpu.run(target);
+            } finally {
+                runEndTicks = Long.MIN_VALUE;
+            }
             advanceDevices(clock.now());
             switch (s) {
                 case HALTED: {
@@ -380,6 +415,16 @@ public final class Machine implements MachineControl {
     /** Delivers a logged host byte at the current point (replaying input after a rollback). */
     public boolean deliverLoggedInput(int b) {
         return com1.receive(b & 0xFF);
+    }
+
+    /**
+     * After a port access during a run: if a device now wants time earlier than the run would stop,
+     * stop after this instruction so the loop runs only up to the new deadline. Without this the
+     * interrupt would fire wherever the run happened to end, and so depend on how the run was cut
+     * (design brief, invariant 1).
+     */
+    private void deadlineMayHaveMoved() {
+        if (runEndTicks != Long.MIN_VALUE && nextDeadline() < runEndTicks) cpu.requestStop();
     }
 
     private long nextDeadline() {
