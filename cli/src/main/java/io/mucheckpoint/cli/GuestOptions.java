@@ -29,7 +29,8 @@ final class GuestOptions {
             description = "A raw binary loaded at ADDR (hex 0x.. or decimal); below 1 MiB it starts in real mode.")
     String flat;
 
-    @Option(names = "--linux", paramLabel = "BZIMAGE", description = "A Linux bzImage (not available yet).")
+    @Option(names = "--linux", paramLabel = "BZIMAGE",
+            description = "A Linux bzImage, booted by the 32-bit boot protocol (give it --ram 256M; see docs/linux.md).")
     Path linux;
 
     @Option(names = "--initrd", paramLabel = "FILE", description = "The Linux initial ramdisk (with --linux).")
@@ -50,7 +51,11 @@ final class GuestOptions {
         int chosen = (workload != null ? 1 : 0) + (kernel != null ? 1 : 0) + (bios != null ? 1 : 0) + (flat != null ? 1 : 0)
                 + (linux != null ? 1 : 0);
         if (chosen > 1) throw new VmmException(ExitStatus.USAGE, "choose one guest: a workload name, --kernel, --bios, --flat or --linux");
-        if (linux != null || initrd != null) throw VmmException.notAvailable("--linux (booting a Linux bzImage)");
+        if (initrd != null && linux == null) throw new VmmException(ExitStatus.USAGE, "--initrd goes with --linux");
+        if (linux != null) {
+            byte[] rd = initrd != null ? read(initrd) : null;
+            return new GuestImage.Linux(linux.toString(), read(linux), rd, append != null ? append : "console=ttyS0");
+        }
         if (bios != null) {
             if (append != null) throw new VmmException(ExitStatus.USAGE, "--append applies to --kernel or a workload, not --bios");
             return new GuestImage.Bios(bios.toString(), read(bios));

@@ -1,13 +1,14 @@
 package io.mucheckpoint.cli;
 
+import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.checkpoint.CheckpointEngine;
 import io.mucheckpoint.checkpoint.EngineStats;
 import io.mucheckpoint.checkpoint.SnapshotFile;
+import io.mucheckpoint.recovery.RecoveryManager;
+import io.mucheckpoint.recovery.ReplayConsole;
 import io.mucheckpoint.cpu.TraceWriter;
 import io.mucheckpoint.vmm.Machine;
-import io.mucheckpoint.vmm.MachineConfig;
 import io.mucheckpoint.vmm.RunResult;
-import io.mucheckpoint.vmm.load.LoadException;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,13 +17,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import org.jline.terminal.Attributes;
+import org.jline.terminal.Terminal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "run", sortOptions = false, mixinStandardHelpOptions = true,
         description = {"Run a guest with COM1 on this terminal.",
-                "With no guest named, runs the default bundled workload."},
+                "With no guest named, runs the default bundled workload. On a terminal, keys go to the guest:"
+                        + " Ctrl-A x quits, Ctrl-A c pauses into the console, Ctrl-A h lists the escapes."
+                        + " From a pipe, standard input feeds COM1."},
         footer = {"", ExitStatus.HELP})
 final class RunCommand implements Callable<Integer> {
     @Mixin
@@ -45,6 +51,10 @@ final class RunCommand implements Callable<Integer> {
             description = "Write one line per instruction (registers before it runs) in shared/tools/qemu-trace's format.")
     Path trace;
 
+    @Option(names = "--trace-disasm",
+            description = "With --trace, append each instruction's bytes and Intel-syntax text to its line, after ' | '.")
+    boolean traceDisasm;
+
     @Option(names = "--trace-limit", paramLabel = "N", defaultValue = "10000000",
             description = "Stop tracing after N instructions (default: ${DEFAULT-VALUE}).")
     long traceLimit;
@@ -60,34 +70,60 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--save", paramLabel = "FILE", description = "Where --save-at writes its snapshot.")
     Path saveFile;
 
+    @Option(names = "--recover", description = "Automatic recovery: a detected error (guest exception report, self-check, "
+            + "triple fault, dead halt, watchdog) rolls the guest back to the newest checkpoint at least --latency older.")
+    boolean recover;
+
+    @Option(names = "--restart", description = "With --recover: reboot the guest when an error cannot be recovered.")
+    boolean restart;
+
+    @Option(names = "--watchdog", paramLabel = "DURATION", defaultValue = "0",
+            description = "With --recover: no console output or heartbeat for this long is a detection (default: off).")
+    String watchdog;
+
+    /** For tests: a terminal to run on as if standard input and output were one. */
+    static volatile Supplier<Terminal> terminalForTests;
+
     @Override
     public Integer call() throws Exception {
         if (!exitCode.equals("native") && !exitCode.equals("qemu")) {
             throw new VmmException(ExitStatus.USAGE, "--exit-code takes native or qemu, not '" + exitCode + "'");
         }
         if ((saveAt == null) != (saveFile == null)) throw new VmmException(ExitStatus.USAGE, "--save-at and --save go together");
-        HostOutput out = new HostOutput(System.out);
-        Machine machine = restore != null ? Snapshots.restore(restore, guest, out) : boot(out);
-        Writer traceOut = null;
-        if (trace != null) {
-            traceOut = new BufferedWriter(Files.newBufferedWriter(trace, StandardCharsets.US_ASCII), 1 << 16);
-            machine.cpu.setTracer(new TraceWriter(traceOut, traceLimit));
+        if (traceDisasm && trace == null) throw new VmmException(ExitStatus.USAGE, "--trace-disasm goes with --trace FILE");
+        if (checkpoints.off && (stats || statsJson != null)) {
+            throw new VmmException(ExitStatus.USAGE, "--stats needs checkpointing (drop --no-checkpoint)");
         }
+        CheckpointConfig config = checkpoints.off ? null : checkpoints.config();
+        if ((restart || !watchdog.equals("0")) && !recover) throw new VmmException(ExitStatus.USAGE, "--restart and --watchdog go with --recover");
+        if (recover && checkpoints.off) throw new VmmException(ExitStatus.USAGE, "--recover needs checkpoints: drop --no-checkpoint");
+        long watchdogNanos = GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
+        if (System.console() != null || terminalForTests != null) return runOnTerminal(config, watchdogNanos);
+        HostOutput out = new HostOutput(System.out);
+        ReplayConsole replay = new ReplayConsole(out);
+        Machine machine = Boot.machine(guest, restore, replay);
+        Writer traceOut = startTrace(machine);
         CheckpointEngine engine = null;
         if (!checkpoints.off) {
             try {
-                engine = new CheckpointEngine(machine, checkpoints.config());
+                engine = new CheckpointEngine(machine, config);
             } catch (IllegalArgumentException e) {
                 throw new VmmException(ExitStatus.USAGE, e.getMessage());
             }
             engine.start();
-        } else if (stats || statsJson != null) {
-            throw new VmmException(ExitStatus.USAGE, "--stats needs checkpointing (drop --no-checkpoint)");
+        }
+        RecoveryManager recovery = null;
+        if (recover) {
+            recovery = new RecoveryManager(machine, engine, config.latencyNanos(), replay).withWatchdog(watchdogNanos).withRestart(restart);
+            recovery.addEventListener(e -> {
+                out.flush();
+                System.err.println("vmm: " + e);
+            });
         }
         Thread input = startInputPump(machine);
         long t0 = System.nanoTime();
         try {
-            return runToEnd(machine, engine, out);
+            return runToEnd(machine, engine, recovery, out);
         } finally {
             out.flush();
             if (traceOut != null) traceOut.close();
@@ -96,14 +132,81 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private Machine boot(HostOutput out) {
-        MachineConfig config = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
-                .withReboot(guest.reboot);
+    private Writer startTrace(Machine machine) throws IOException {
+        if (trace == null) return null;
+        Writer traceOut = new BufferedWriter(Files.newBufferedWriter(trace, StandardCharsets.US_ASCII), 1 << 16);
+        machine.cpu.setTracer(new TraceWriter(traceOut, traceLimit, traceDisasm));
+        return traceOut;
+    }
+
+    /**
+     * On a terminal: raw mode, keys to COM1, QEMU's Ctrl-A escapes; Ctrl-A c pauses into the console.
+     * The guest runs on a thread of its own; the terminal is restored on every way out.
+     */
+    private int runOnTerminal(CheckpointConfig config, long watchdogNanos) throws Exception {
+        GuestOutput out = new GuestOutput(GuestOutput.stream(System.out));
+        ReplayConsole replay = new ReplayConsole(out);
+        Machine machine = Boot.machine(guest, restore, replay);
+        Writer traceOut = startTrace(machine);
+        GuestSession session;
         try {
-            return new Machine(config, guest.image(), out, out);
-        } catch (LoadException e) {
-            throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
+            session = new GuestSession(machine, config, out, replay);
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }
+        if (recover) {
+            session.setAutoRecover(true);
+            session.recovery().withWatchdog(watchdogNanos).withRestart(restart);
+            session.recovery().addEventListener(e -> session.announce(e.toString()));
+        }
+        if (saveAt != null) {
+            session.at(saveAt, () -> {
+                try {
+                    SnapshotFile.save(machine, saveFile);
+                } catch (IOException e) {
+                    throw new VmmException(ExitStatus.NO_INPUT, "cannot write " + saveFile + ": " + e.getMessage());
+                }
+                System.err.println("vmm: saved a snapshot at instruction " + saveAt + " to " + saveFile);
+            });
+        }
+        Supplier<Terminal> test = terminalForTests;
+        Terminal terminal = test != null ? test.get() : Interactive.systemTerminal();
+        out.setDisplay(GuestOutput.stream(terminal.output()));
+        Attributes original = terminal.getAttributes();
+        Thread restoreTerminal = new Thread(() -> terminal.setAttributes(original), "restore-terminal");
+        Runtime.getRuntime().addShutdownHook(restoreTerminal);
+        long t0 = System.nanoTime();
+        Interactive.End end;
+        try {
+            session.start(true);
+            end = new Interactive(terminal, session, Interactive.historyFile(null), false).run(true, true);
+        } finally {
+            session.close();
+            terminal.setAttributes(original);
+            terminal.flush();
+            terminal.close();
+            try {
+                Runtime.getRuntime().removeShutdownHook(restoreTerminal);
+            } catch (IllegalStateException e) {
+                // shutting down already
+            }
+            if (traceOut != null) traceOut.close();
+            if (session.engine() != null) report(session.engine(), machine, System.nanoTime() - t0);
+        }
+        if (session.failure() != null) {
+            throw new VmmException(ExitStatus.INTERNAL, "internal error: " + session.failure() + " (run with -vv for details)");
+        }
+        RunResult r = session.finish();
+        if (end == Interactive.End.INTERRUPTED || r == null) return ExitStatus.INTERRUPTED;
+        return status(r);
+    }
+
+    private int status(RunResult r) {
+        if (r.kind() == RunResult.Kind.EXIT) {
+            return exitCode.equals("qemu") ? ((r.exitStatus() << 1) | 1) & 0xFF : r.exitStatus() & 0xFF;
+        }
+        System.err.println("vmm: " + r.message());
+        return ExitStatus.GUEST_CRASH;
     }
 
     private void report(CheckpointEngine engine, Machine machine, long hostNanos) throws IOException {
@@ -112,10 +215,12 @@ final class RunCommand implements Callable<Integer> {
         if (stats) System.err.print(StatsSummary.format(s, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now()), hostNanos));
     }
 
-    private int runToEnd(Machine machine, CheckpointEngine engine, HostOutput out) throws InterruptedException, IOException {
+    private int runToEnd(Machine machine, CheckpointEngine engine, RecoveryManager recovery, HostOutput out)
+            throws InterruptedException, IOException {
         while (true) {
             long limit = saveAt != null && machine.cpu.icount() < saveAt ? saveAt : Long.MAX_VALUE;
-            RunResult r = engine != null ? engine.run(Long.MAX_VALUE, limit) : machine.run(Long.MAX_VALUE, limit);
+            RunResult r = recovery != null ? recovery.run(Long.MAX_VALUE, limit)
+                    : engine != null ? engine.run(Long.MAX_VALUE, limit) : machine.run(Long.MAX_VALUE, limit);
             if (saveAt != null && machine.cpu.icount() == saveAt && limit == saveAt) {
                 out.flush();
                 SnapshotFile.save(machine, saveFile);
@@ -123,7 +228,7 @@ final class RunCommand implements Callable<Integer> {
             }
             switch (r.kind()) {
                 case EXIT:
-                    return exitCode.equals("qemu") ? ((r.exitStatus() << 1) | 1) & 0xFF : r.exitStatus() & 0xFF;
+                    return status(r);
                 case IDLE:
                     out.flush();
                     if (stdinClosed) {

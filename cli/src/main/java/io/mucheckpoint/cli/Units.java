@@ -73,6 +73,36 @@ public final class Units {
         return scale(d.group(1), unit, "duration", text);
     }
 
+    /** A point in guest time with an optional fraction, in nanoseconds: {@code 150ms}, {@code 1.5s}, {@code 0}. */
+    public static long guestTime(String text) {
+        String t = text.trim();
+        if (t.equals("0")) return 0;
+        Matcher d = Pattern.compile("(\\d+)(?:\\.(\\d{1,9}))?(ns|us|µs|ms|s)").matcher(t);
+        if (!d.matches()) throw bad("guest time", text, "like 150ms, 1.5s or 0");
+        long unit = switch (d.group(3)) {
+            case "ns" -> 1;
+            case "us", "µs" -> 1_000;
+            case "ms" -> 1_000_000;
+            default -> 1_000_000_000;
+        };
+        long whole = scale(d.group(1), unit, "guest time", text);
+        long fraction = 0;
+        if (d.group(2) != null) {
+            String f = (d.group(2) + "000000000").substring(0, 9);
+            fraction = Long.parseLong(f) * unit / 1_000_000_000L;
+        }
+        return Math.addExact(whole, fraction);
+    }
+
+    /** A guest duration for people: 0, 250us, 10ms, 1.5s. */
+    public static String formatNanos(long nanos) {
+        if (nanos == 0) return "0";
+        if (nanos % 1_000_000_000L == 0) return nanos / 1_000_000_000L + "s";
+        if (nanos % 1_000_000L == 0) return nanos / 1_000_000L + "ms";
+        if (nanos % 1_000L == 0) return nanos / 1_000L + "us";
+        return nanos + "ns";
+    }
+
     private static long decimal(String suffix) {
         return switch (suffix.toLowerCase(Locale.ROOT)) {
             case "k" -> 1_000L;

@@ -1,6 +1,8 @@
 package io.mucheckpoint.cli;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 
@@ -18,10 +20,14 @@ final class CliRun {
 
     static synchronized CliRun of(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
+        InputStream oldIn = System.in;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            // vmm run feeds standard input to the guest: give it none, so that it never reads the
+            // test JVM's own standard input (where surefire talks to its forked JVM).
+            System.setIn(new ByteArrayInputStream(new byte[0]));
             int status = Main.execute(args);
             System.out.flush();
             System.err.flush();
@@ -29,6 +35,7 @@ final class CliRun {
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
+            System.setIn(oldIn);
         }
     }
 

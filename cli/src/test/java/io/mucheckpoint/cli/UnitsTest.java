@@ -41,4 +41,15 @@ class UnitsTest {
         assertEquals(3_000, Units.count("3k"));
         assertThrows(IllegalArgumentException.class, () -> Units.count("3kb"));
     }
+
+    @Test
+    void guestTimes() {
+        assertEquals(150_000_000L, Units.guestTime("150ms"));
+        assertEquals(1_500_000_000L, Units.guestTime("1.5s"));
+        assertEquals(2_250L, Units.guestTime("2.25us"));
+        assertEquals(0, Units.guestTime("0"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.guestTime("1h")).getMessage()
+                .contains("'1h' is not a guest time"));
+        assertThrows(IllegalArgumentException.class, () -> Units.guestTime("1.s"));
+    }
 }

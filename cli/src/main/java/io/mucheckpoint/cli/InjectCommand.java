@@ -1,0 +1,174 @@
+package io.mucheckpoint.cli;
+
+import io.mucheckpoint.checkpoint.CheckpointConfig;
+import io.mucheckpoint.recovery.Campaign;
+import io.mucheckpoint.recovery.CampaignSummary;
+import io.mucheckpoint.recovery.Fault;
+import io.mucheckpoint.recovery.FaultPlan;
+import io.mucheckpoint.vmm.GuestImage;
+import io.mucheckpoint.vmm.MachineConfig;
+import io.mucheckpoint.vmm.load.LoadException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "inject", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run a fault-injection campaign: one golden run, then N injections, each from a clean start",
+                "with checkpointing and automatic recovery, each classified against the golden output."},
+        footer = {"", "Outcomes: not activated, masked, detected and recovered, detected and not recovered,",
+                "silent data corruption, hang; with 95%% confidence intervals (Wilson).", "", ExitStatus.HELP})
+final class InjectCommand implements Callable<Integer> {
+    @Mixin
+    GuestOptions guest;
+
+    @Mixin
+    CheckpointOptions checkpoints;
+
+    @Option(names = "--faults", paramLabel = "N", defaultValue = "100", description = "Injections to run (default: ${DEFAULT-VALUE}).")
+    int faults;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the fault plan (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--target", paramLabel = "reg|mem|any", defaultValue = "any",
+            description = "Where faults strike: processor state, guest RAM, or both (default: ${DEFAULT-VALUE}).")
+    String target;
+
+    @Option(names = "--bits", paramLabel = "N", defaultValue = "1", description = "Bits flipped per fault (default: ${DEFAULT-VALUE}).")
+    int bits;
+
+    @Option(names = "--sweep-latency", paramLabel = "L,L,...", split = ",",
+            description = "Run the same faults once per latency bound (e.g. 0,1ms,10ms,100ms).")
+    List<String> sweep;
+
+    @Option(names = "--watchdog", paramLabel = "DURATION", defaultValue = "0",
+            description = "Hang watchdog: no output or heartbeat for this long is a detection (default: off).")
+    String watchdog;
+
+    @Option(names = "--workers", paramLabel = "N", description = "Parallel injections (default: the number of cores).")
+    Integer workers;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every result and the summary as JSON.")
+    Path json;
+
+    @Option(names = "--replay", paramLabel = "INDEX", description = "Run only injection INDEX of the plan, with its event log.")
+    Integer replay;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    private List<String> commandLine = List.of();
+
+    @Override
+    public Integer call() throws Exception {
+        commandLine = spec.commandLine().getParseResult().originalArgs();
+        if (faults < 1) throw new VmmException(ExitStatus.USAGE, "--faults must be at least 1");
+        CheckpointConfig base = checkpoints.config();
+        if (checkpoints.off) throw new VmmException(ExitStatus.USAGE, "recovery needs checkpoints: drop --no-checkpoint");
+        long watchdogNanos = GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
+        List<Long> latencies = new ArrayList<>();
+        if (sweep == null || sweep.isEmpty()) latencies.add(base.latencyNanos());
+        else for (String s : sweep) latencies.add(GuestOptions.parse(() -> Units.guestNanos(s), "--sweep-latency"));
+        MachineConfig mc = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond());
+        GuestImage image = guest.image();
+        PrintStream err = System.err;
+        Campaign first;
+        try {
+            err.println("vmm: golden run of " + image.name() + "...");
+            first = new Campaign(mc, image, base.withLatencyNanos(latencies.get(0)), watchdogNanos);
+        } catch (LoadException e) {
+            throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new VmmException(ExitStatus.GUEST_CRASH, e.getMessage());
+        }
+        Campaign.Golden g = first.golden();
+        FaultPlan plan;
+        try {
+            plan = new FaultPlan(seed, target, bits, g.instructions(), g.usedPages());
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, e.getMessage());
+        }
+        err.printf(Locale.ROOT, "vmm: golden run: %,d instructions, %.1f ms guest time, %d bytes of output, %d pages used%n",
+                g.instructions(), g.guestNanos() / 1e6, g.output().length, g.usedPages().length);
+        if (replay != null) return replayOne(mc, image, base.withLatencyNanos(latencies.get(0)), watchdogNanos, plan);
+        int n = workers != null ? Math.max(1, workers) : Runtime.getRuntime().availableProcessors();
+        StringBuilder out = new StringBuilder("{\"command\":\"vmm inject " + String.join(" ", commandLine).replace("\"", "'")
+                + "\",\"workload\":\"" + image.name() + "\",\"seed\":" + seed + ",\"faults\":" + faults
+                + ",\"target\":\"" + target + "\",\"bits\":" + bits + ",\"keep\":" + base.keep() + ",\"interval\":\""
+                + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"runs\":[");
+        for (int li = 0; li < latencies.size(); li++) {
+            long l = latencies.get(li);
+            Campaign c = li == 0 ? first : new Campaign(mc, image, base.withLatencyNanos(l), watchdogNanos);
+            long t0 = System.nanoTime();
+            Progress progress = new Progress(err, faults, "L=" + Units.formatNanos(l));
+            List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
+            progress.finish(System.nanoTime() - t0);
+            CampaignSummary s = CampaignSummary.of(l, base.keep(), results);
+            System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d):%n",
+                    Units.formatNanos(l), base.keep(), faults, target, seed);
+            System.out.print(s.table());
+            if (li > 0) out.append(',');
+            out.append("{\"latencyNanos\":").append(l).append(",\"summary\":").append(s.toJson()).append(",\"results\":[");
+            for (int i = 0; i < results.size(); i++) {
+                Campaign.Result r = results.get(i);
+                if (i > 0) out.append(',');
+                out.append(String.format(Locale.ROOT,
+                        "{\"index\":%d,\"fault\":\"%s\",\"target\":\"%s\",\"location\":\"%s\",\"mask\":%d,\"at\":%d,"
+                                + "\"activation\":\"%s\",\"outcome\":\"%s\",\"detections\":%d,\"recoveries\":%d,\"escalations\":%d}",
+                        r.index(), r.fault().toString().replace("\"", "'"), r.fault().target(), r.fault().location(),
+                        r.fault().mask(), r.fault().icount(), r.activation(), r.outcome(), r.detections(), r.recoveries(),
+                        r.escalations()));
+            }
+            out.append("]}");
+        }
+        out.append("]}");
+        if (json != null) {
+            Files.writeString(json, out + "\n");
+            err.println("vmm: wrote " + json);
+        }
+        return ExitStatus.OK;
+    }
+
+    private int replayOne(MachineConfig mc, GuestImage image, CheckpointConfig cfg, long watchdogNanos, FaultPlan plan)
+            throws Exception {
+        Fault f = plan.fault(replay);
+        Campaign c = new Campaign(mc, image, cfg, watchdogNanos);
+        System.out.println("injection " + replay + " of seed " + seed + ": " + f);
+        Campaign.Result r = c.inject(replay, f, e -> System.out.println("  " + e));
+        System.out.printf(Locale.ROOT, "activation: %s%noutcome: %s%nend: %s%n", r.activation(), r.outcome().label(), r.detail());
+        return ExitStatus.OK;
+    }
+
+    /** One line of progress on standard error, redrawn in place. */
+    private static final class Progress {
+        private final PrintStream err;
+        private final int total;
+        private final String what;
+        private final long start = System.nanoTime();
+
+        Progress(PrintStream err, int total, String what) {
+            this.err = err;
+            this.total = total;
+            this.what = what;
+        }
+
+        synchronized void done(int n) {
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            double eta = n == 0 ? 0 : elapsed / n * (total - n);
+            err.printf(Locale.ROOT, "\r%s: %d/%d injections (%.0f%%), %.0f s elapsed, about %.0f s left   ", what, n, total,
+                    100.0 * n / total, elapsed, eta);
+            err.flush();
+        }
+
+        void finish(long nanos) {
+            err.printf(Locale.ROOT, "\r%s: %d injections in %.1f s%s%n", what, total, nanos / 1e9, " ".repeat(30));
+        }
+    }
+}
