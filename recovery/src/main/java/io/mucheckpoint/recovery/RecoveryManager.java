@@ -48,6 +48,7 @@ public final class RecoveryManager {
     private int escalations;
     private int unrecoverable;
     private int reboots;
+    private final GuestServicesListener services;
 
     /** Something recovery did, for the event log. */
     public record Event(String kind, String message, long icount, long guestNanos) {
@@ -70,7 +71,7 @@ public final class RecoveryManager {
         this.latencyNanos = latencyNanos;
         this.console = console;
         machine.addInputListener(input);
-        machine.addGuestServicesListener(new GuestServicesListener() {
+        machine.addGuestServicesListener(services = new GuestServicesListener() {
             @Override
             public void heartbeat(int value) {
                 progress();
@@ -91,6 +92,13 @@ public final class RecoveryManager {
             engine.addBoundaryListener(c -> console.checkpointTaken(c.id()));
         }
         lastProgressTicks = machine.clock.now();
+    }
+
+    /** Detaches from the machine (when checkpointing restarts with another engine). */
+    public void close() {
+        machine.removeGuestServicesListener(services);
+        machine.removeInputListener(input);
+        if (console != null) console.onProgress(() -> {});
     }
 
     /** Fires the hang watchdog when no progress marker arrives within {@code nanos} of guest time (0: off). */
@@ -161,30 +169,10 @@ public final class RecoveryManager {
             machine.setInputHeld(input.replaying());
             RunResult r = engine.run(tickTarget, icountTarget);
             input.deliverDue(machine);
-            machineDetections(r);
-            if (watchdogNanos > 0 && machine.clock.now() - lastProgressTicks > machine.clock.fromNanos(watchdogNanos)
-                    && !r.finished()) {
-                pending.add(new Detection("watchdog", "no console output or heartbeat for "
-                        + watchdogNanos / 1_000_000 + " ms of guest time", machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
-            }
-            if (!pending.isEmpty()) {
-                Detection d = pending.get(0);
-                pending.clear();
-                Outcome o = recover(d);
-                if (!o.recovered()) {
-                    if (restart) {
-                        reboot(d);
-                        continue;
-                    }
-                    return new RunResult(RunResult.Kind.GUEST_ERROR, 0, "unrecoverable " + d.detector() + ": " + o.message());
-                }
-                continue;
-            }
-            if (episode != null && machine.cpu.icount() > episode.icount() && machine.clock.toNanos(machine.clock.now())
-                    > episode.guestNanos() + latencyNanos) {
-                emit("recovered", "the guest ran past the detection point: " + episode.detector() + " episode over");
-                episode = null;
-                episodeTarget = -1;
+            RunResult after = afterSlice(r);
+            if (after != null) {
+                if (after.kind() == RunResult.Kind.LIMIT) continue; // recovered: go on
+                return after;
             }
             if (r.kind() == RunResult.Kind.LIMIT) {
                 if (machine.clock.now() >= tickLimit || machine.cpu.icount() >= icountLimit) return r;
@@ -192,6 +180,39 @@ public final class RecoveryManager {
             }
             return r;
         }
+    }
+
+    /**
+     * Everything automatic recovery does after a stretch of running that ended with {@code r}: the
+     * machine-level detectors (triple fault, dead halt) and the watchdog, then recovery of whatever
+     * was detected. Returns null if nothing was detected, a LIMIT result after a successful
+     * recovery (run on), or a GUEST_ERROR result if the error was unrecoverable (and restart is off).
+     */
+    public RunResult afterSlice(RunResult r) {
+        machineDetections(r);
+        if (watchdogNanos > 0 && !r.finished()
+                && machine.clock.now() - lastProgressTicks > machine.clock.fromNanos(watchdogNanos)) {
+            pending.add(new Detection("watchdog", "no console output or heartbeat for "
+                    + watchdogNanos / 1_000_000 + " ms of guest time", machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
+        }
+        if (!pending.isEmpty()) {
+            Detection d = pending.get(0);
+            pending.clear();
+            Outcome o = recover(d);
+            if (o.recovered()) return new RunResult(RunResult.Kind.LIMIT, 0, o.message());
+            if (restart) {
+                reboot(d);
+                return new RunResult(RunResult.Kind.LIMIT, 0, "rebooted after an unrecoverable " + d.detector());
+            }
+            return new RunResult(RunResult.Kind.GUEST_ERROR, 0, "unrecoverable " + d.detector() + ": " + o.message());
+        }
+        if (episode != null && machine.cpu.icount() > episode.icount()
+                && machine.clock.toNanos(machine.clock.now()) > episode.guestNanos() + latencyNanos) {
+            emit("recovered", "the guest ran past the detection point: " + episode.detector() + " episode over");
+            episode = null;
+            episodeTarget = -1;
+        }
+        return null;
     }
 
     /** Triple faults and dead halts are detections too. */

@@ -54,7 +54,7 @@ class FaultlabTest {
         Machine m = new Machine(CONFIG, image(scenario), b -> {}, b -> {});
         while (m.cpu.linearEip() != eip) {
             assertTrue(m.cpu.icount() < 10_000_000, "never reached " + Integer.toHexString(eip));
-            m.run(Long.MAX_VALUE, m.cpu.icount() + 1);
+            assertTrue(!m.run(Long.MAX_VALUE, m.cpu.icount() + 1).finished(), "the guest ended before " + Integer.toHexString(eip));
         }
         return m.cpu.icount();
     }
