@@ -2,6 +2,7 @@
 """Regenerates docs/recovery.md from the JSON that `vmm inject --json FILE` writes.
 
 Usage: recovery/make-recovery-doc.py CAMPAIGN.json [CAMPAIGN.json ...] > docs/recovery.md
+(recovery/campaign-suite.sh runs one campaign per bundled workload and calls this.)
 Each file is one campaign (one workload, possibly several latency bounds). The exact command that
 produced a file is read from the file's "command" field if present, else reconstructed.
 """
@@ -12,6 +13,29 @@ OUTCOMES = [("NOT_ACTIVATED", "not activated"), ("MASKED", "masked"), ("DETECTED
 
 def ms(ns):
     return "0" if ns == 0 else ("%g ms" % (ns / 1e6))
+
+def suite_summary(docs):
+    """All workloads together, per latency bound (only bounds every campaign ran)."""
+    bounds = sorted(set.intersection(*(set(r["latencyNanos"] for r in d["runs"]) for d in docs)))
+    total = sum(d["faults"] for d in docs)
+    lines = [f"\n## The suite: {total:,} injections over {len(docs)} workloads\n",
+             "Workloads: " + ", ".join(d["workload"].replace(".elf", "") for d in docs) + ". Counts summed over the "
+             "workloads; each workload's own table follows.\n"]
+    if len(set(d["faults"] for d in docs)) == 1 and len(set(d["seed"] for d in docs)) == 1:
+        lines.append(f"Produced by `recovery/campaign-suite.sh {docs[0]['faults']} {docs[0]['seed']}` "
+                     "(one `vmm inject` per workload; each command is given below).\n")
+    lines.append("| outcome |" + "".join(f" L = {ms(b)} |" for b in bounds))
+    lines.append("|---|" + "---:|" * len(bounds))
+    def count(b, key):
+        return sum(r["summary"]["outcomes"][key]["count"] for d in docs for r in d["runs"] if r["latencyNanos"] == b)
+    for key, label in OUTCOMES:
+        lines.append(f"| {label} |" + "".join(f" {count(b, key)} ({100.0 * count(b, key) / total:.1f} %) |" for b in bounds))
+    row = "| **recovered of detected** |"
+    for b in bounds:
+        rec, det = count(b, "DETECTED_RECOVERED"), count(b, "DETECTED_RECOVERED") + count(b, "DETECTED_NOT_RECOVERED")
+        row += f" {100.0 * rec / det:.1f} % of {det} |" if det else " – |"
+    lines.append(row)
+    return "\n".join(lines) + "\n"
 
 def main(paths):
     out = []
@@ -31,8 +55,10 @@ def main(paths):
     out.append("*Activation* says whether the corrupted location was read before it was overwritten (memory: watched "
                "exactly; processor state: compared in lockstep with a golden copy for up to 100,000 instructions). "
                "A fault that is *not activated* cannot affect the run; *masked* ones were used but did not change the output.\n")
-    for p in paths:
-        d = json.load(open(p))
+    docs = [json.load(open(p)) for p in paths]
+    if len(docs) > 1:
+        out.append(suite_summary(docs))
+    for p, d in zip(paths, docs):
         cmd = d.get("command") or ("vmm inject %s --faults %d --seed %d --target %s --bits %d --keep %d --interval %s%s --json %s" % (
             d["workload"], d["faults"], d["seed"], d["target"], d["bits"], d["keep"], d["interval"],
             (" --sweep-latency " + ",".join(ms(r["latencyNanos"]).replace(" ", "") for r in d["runs"])) if len(d["runs"]) > 1 else

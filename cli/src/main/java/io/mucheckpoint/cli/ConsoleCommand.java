@@ -3,6 +3,7 @@ package io.mucheckpoint.cli;
 import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.recovery.ReplayConsole;
 import io.mucheckpoint.vmm.Machine;
+import io.mucheckpoint.vmm.clock.IdlePacer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +60,7 @@ final class ConsoleCommand implements Callable<Integer> {
                 throw new VmmException(ExitStatus.USAGE, e.getMessage());
             }
             boolean scripted = terminalForTests == null && System.console() == null;
+            if (terminalForTests == null && !scripted) machine.setIdlePacer(new IdlePacer()); // idle in real time
             Interactive ui = new Interactive(terminal, session, Interactive.historyFile(history), scripted);
             out.setDisplay(GuestOutput.lines(ui.console()::print));
             ui.console().print(String.format("%s: %s at %s; 'run' starts it, 'help' lists the commands",

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * The guest's console output on its way to the user. Bytes collect here on the guest's thread and
@@ -36,13 +37,24 @@ final class GuestOutput implements ConsoleSink {
         };
     }
 
-    /** Whole lines as strings (above a console's prompt); a partial line is shown as a line of its own. */
+    /**
+     * Whole lines as strings (above a console's prompt); a partial line is shown as a line of its own.
+     * Terminal queries are dropped: the terminal's answer would arrive as typing at the console's
+     * prompt, not at the guest (busybox's shell asks for the cursor position at every prompt).
+     */
     static Display lines(Consumer<String> printAbove) {
         return (b, off, len, partial) -> {
             int end = off + len;
             if (end > off && b[end - 1] == '\n') end--;
-            printAbove.accept(new String(b, off, end - off, StandardCharsets.UTF_8));
+            printAbove.accept(withoutTerminalQueries(new String(b, off, end - off, StandardCharsets.UTF_8)));
         };
+    }
+
+    private static final Pattern TERMINAL_QUERY = Pattern.compile("\u001b\\[[0-9;?>]*[nc]|\u001bZ");
+
+    /** Removes device status and attribute requests (ESC[6n, ESC[5n, ESC[c, ESC[>c, ESC Z). */
+    static String withoutTerminalQueries(String s) {
+        return s.indexOf('\u001b') < 0 ? s : TERMINAL_QUERY.matcher(s).replaceAll("");
     }
 
     private Display display;

@@ -99,7 +99,7 @@ final class InjectCommand implements Callable<Integer> {
                 g.instructions(), g.guestNanos() / 1e6, g.output().length, g.usedPages().length);
         if (replay != null) return replayOne(mc, image, base.withLatencyNanos(latencies.get(0)), watchdogNanos, plan);
         int n = workers != null ? Math.max(1, workers) : Runtime.getRuntime().availableProcessors();
-        StringBuilder out = new StringBuilder("{\"command\":\"vmm inject " + String.join(" ", commandLine).replace("\"", "'")
+        StringBuilder out = new StringBuilder("{\"command\":\"vmm " + String.join(" ", commandLine).replace("\"", "'")
                 + "\",\"workload\":\"" + image.name() + "\",\"seed\":" + seed + ",\"faults\":" + faults
                 + ",\"target\":\"" + target + "\",\"bits\":" + bits + ",\"keep\":" + base.keep() + ",\"interval\":\""
                 + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"runs\":[");
@@ -146,12 +146,14 @@ final class InjectCommand implements Callable<Integer> {
         return ExitStatus.OK;
     }
 
-    /** One line of progress on standard error, redrawn in place. */
+    /** Progress on standard error: one line redrawn in place on a terminal, a line per tenth elsewhere. */
     private static final class Progress {
         private final PrintStream err;
         private final int total;
         private final String what;
         private final long start = System.nanoTime();
+        private final boolean inPlace = System.console() != null;
+        private int lastTenth;
 
         Progress(PrintStream err, int total, String what) {
             this.err = err;
@@ -162,13 +164,20 @@ final class InjectCommand implements Callable<Integer> {
         synchronized void done(int n) {
             double elapsed = (System.nanoTime() - start) / 1e9;
             double eta = n == 0 ? 0 : elapsed / n * (total - n);
-            err.printf(Locale.ROOT, "\r%s: %d/%d injections (%.0f%%), %.0f s elapsed, about %.0f s left   ", what, n, total,
-                    100.0 * n / total, elapsed, eta);
+            String line = String.format(Locale.ROOT, "%s: %d/%d injections (%.0f%%), %.0f s elapsed, about %.0f s left",
+                    what, n, total, 100.0 * n / total, elapsed, eta);
+            if (inPlace) {
+                err.print("\r" + line + "   ");
+            } else if (n * 10 / total > lastTenth && n < total) {
+                lastTenth = n * 10 / total;
+                err.println(line);
+            }
             err.flush();
         }
 
         void finish(long nanos) {
-            err.printf(Locale.ROOT, "\r%s: %d injections in %.1f s%s%n", what, total, nanos / 1e9, " ".repeat(30));
+            err.printf(Locale.ROOT, "%s%s: %d injections in %.1f s%s%n", inPlace ? "\r" : "", what, total, nanos / 1e9,
+                    inPlace ? " ".repeat(30) : "");
         }
     }
 }

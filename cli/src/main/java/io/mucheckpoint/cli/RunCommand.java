@@ -8,6 +8,7 @@ import io.mucheckpoint.recovery.RecoveryManager;
 import io.mucheckpoint.recovery.ReplayConsole;
 import io.mucheckpoint.cpu.TraceWriter;
 import io.mucheckpoint.vmm.Machine;
+import io.mucheckpoint.vmm.clock.IdlePacer;
 import io.mucheckpoint.vmm.RunResult;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -171,6 +172,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Supplier<Terminal> test = terminalForTests;
         Terminal terminal = test != null ? test.get() : Interactive.systemTerminal();
+        if (test == null) machine.setIdlePacer(new IdlePacer()); // a person is waiting: idle in real time
         out.setDisplay(GuestOutput.stream(terminal.output()));
         Attributes original = terminal.getAttributes();
         Thread restoreTerminal = new Thread(() -> terminal.setAttributes(original), "restore-terminal");

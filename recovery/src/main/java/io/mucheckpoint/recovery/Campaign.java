@@ -101,7 +101,7 @@ public final class Campaign {
     /** One injection from a clean start; {@code events} (may be null) hears every recovery event. */
     public Result inject(int index, Fault fault, java.util.function.Consumer<RecoveryManager.Event> events) throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ReplayConsole console = new ReplayConsole(out::write);
+        ReplayConsole console = new ReplayConsole(out::write, false);
         Machine m = new Machine(machineConfig, image, console, b -> {});
         CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
         RecoveryManager recovery = new RecoveryManager(m, engine, checkpoints.latencyNanos(), console).withWatchdog(watchdogNanos);

@@ -25,9 +25,20 @@ public final class ReplayConsole implements ConsoleSink {
     private final Map<Integer, Long> positionAt = new HashMap<>();
     private long divergences;
     private Runnable progress = () -> {};
+    private final boolean userFacing;
 
+    /** A console the user watches: a divergence is worth a warning on the terminal. */
     public ReplayConsole(ConsoleSink out) {
+        this(out, true);
+    }
+
+    /**
+     * @param userFacing false for a campaign's injected runs, whose divergences are expected results
+     *     (counted and classified), not news for the user
+     */
+    public ReplayConsole(ConsoleSink out, boolean userFacing) {
         this.out = out;
+        this.userFacing = userFacing;
     }
 
     /** Called for every byte the guest outputs (a progress marker for the hang watchdog). */
@@ -44,8 +55,10 @@ public final class ReplayConsole implements ConsoleSink {
                 return;
             }
             divergences++;
-            log.warn("after a rollback the guest printed different output at byte {} than it had before; "
-                    + "output continues from there (the earlier bytes cannot be taken back)", position);
+            String msg = "after a rollback the guest printed different output at byte {} than it had before; "
+                    + "output continues from there (the earlier bytes cannot be taken back)";
+            if (userFacing) log.warn(msg, position);
+            else log.debug(msg, position);
             delivered = position;
         }
         if (position == history.length) history = Arrays.copyOf(history, history.length * 2);

@@ -1,6 +1,7 @@
 package io.mucheckpoint.vmm;
 
 import io.mucheckpoint.cpu.Cpu;
+import io.mucheckpoint.vmm.clock.IdlePacer;
 import io.mucheckpoint.vmm.clock.VirtualClock;
 import io.mucheckpoint.vmm.dev.Clocked;
 import io.mucheckpoint.vmm.dev.CmosRtc;
@@ -51,6 +52,7 @@ public final class Machine implements MachineControl {
     public final GuestMemory memory;
     public final Cpu cpu;
     public final VirtualClock clock;
+    private IdlePacer idlePacer;
     public final IoPortBus io = new IoPortBus();
     public final Pic8259Pair pic;
     public final Pit8254 pit;
@@ -265,6 +267,14 @@ public final class Machine implements MachineControl {
     }
 
     /** Asks {@link #run} (on its own thread) to return at the next instruction boundary it checks. */
+    /**
+     * Paces halts to the host clock (null: halts skip straight to the next deadline). For interactive
+     * sessions only: guest-visible time is unchanged, but an idle guest then waits as long as the user.
+     */
+    public void setIdlePacer(IdlePacer pacer) {
+        this.idlePacer = pacer;
+    }
+
     public void requestPause() {
         pauseRequested = true;
     }
@@ -302,6 +312,7 @@ public final class Machine implements MachineControl {
      * boundary, with every device brought up to the current time.
      */
     public RunResult run(long tickLimit, long icountLimit) {
+        if (idlePacer != null) idlePacer.resync(); // the caller may have paused or rolled back in between
         while (true) {
             RunResult stop = pendingStop();
             if (stop != null) return stop;
@@ -335,6 +346,7 @@ public final class Machine implements MachineControl {
                         return new RunResult(RunResult.Kind.IDLE, 0, "guest is waiting for input with no timer armed");
                     }
                     long skip = next - clock.now();
+                    if (skip > 0 && idlePacer != null) skip = idlePacer.pace(clock, skip);
                     if (skip > 0) clock.skip(skip);
                     advanceDevices(clock.now());
                     break;

@@ -1,6 +1,7 @@
 package io.mucheckpoint.vmm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,5 +38,27 @@ class SlicedRunTest {
             assertEquals(a.clock.now(), b.clock.now(), "guest time at the end, slices up to " + maxSlice);
         }
         assertEquals(Workloads.expected(workload, "test"), whole.text());
+    }
+
+    /** Pacing halts to a host clock (interactive sessions) changes how long the host waits, nothing else. */
+    @ParameterizedTest
+    @ValueSource(strings = {"timer"})
+    void pacingIdleTimeChangesNothingTheGuestSees(String workload) throws Exception {
+        ConsoleCapture free = new ConsoleCapture();
+        Machine a = new Machine(MachineConfig.defaults().withRam(48L << 20), Workloads.multiboot(workload, "size=test"), free, b -> {});
+        assertEquals(RunResult.Kind.EXIT, a.run(Long.MAX_VALUE, Long.MAX_VALUE).kind());
+        long[] host = {0}, slept = {0};
+        ConsoleCapture paced = new ConsoleCapture();
+        Machine b = new Machine(MachineConfig.defaults().withRam(48L << 20), Workloads.multiboot(workload, "size=test"), paced, x -> {});
+        // The fake host clock moves 1 ns per retired instruction plus what the pacer sleeps.
+        b.setIdlePacer(new io.mucheckpoint.vmm.clock.IdlePacer(() -> host[0] + b.cpu.icount(), n -> {
+            host[0] += n;
+            slept[0] += n;
+        }));
+        assertEquals(RunResult.Kind.EXIT, b.run(Long.MAX_VALUE, Long.MAX_VALUE).kind());
+        assertEquals(free.text(), paced.text());
+        assertEquals(a.cpu.icount(), b.cpu.icount());
+        assertEquals(a.clock.now(), b.clock.now());
+        assertTrue(slept[0] > 0, "the timer workload halts between interrupts: the pacer must have waited");
     }
 }
