@@ -65,6 +65,7 @@ public final class Report {
                 .append("so read differences below a few percent as noise.\n\n");
         speed();
         overhead();
+        paper();
         prediction();
         pause();
         rollback();
@@ -164,6 +165,83 @@ public final class Report {
             if (instr != null) md.append(String.format(Locale.ROOT, ", %.1f %% at 100-million-instruction epochs", instr));
             md.append(".** (VM-μCheckpoint in Xen: 6.3 % at 50 ms on SPEC CINT2006; goals here: at most 2 % at 50 ms, 5 % at 10 ms.)\n\n");
         }
+    }
+
+    /** Stand-ins for SPEC CINT2006 programs; churn (a write stress test) and timer (interrupts) are not. */
+    private static final List<String> CINT_LIKE = List.of("compress", "mcf", "gametree", "align", "quantum", "motion", "astar");
+
+    /** The comparison with VM-μCheckpoint (Xen, SPEC CINT2006, 6.3 % at 50 ms), per millisecond and per instruction. */
+    private void paper() {
+        List<Map<String, Object>> rows = bench("CheckpointOverhead");
+        Map<String, Map<String, Map<String, Object>>> by = new TreeMap<>(); // config -> workload -> row
+        for (Map<String, Object> r : rows) by.computeIfAbsent(param(r, "config"), k -> new LinkedHashMap<>()).put(param(r, "workload"), r);
+        Map<String, Map<String, Object>> off = by.get("off");
+        if (off == null || rows.isEmpty()) return;
+        List<String> cint = new ArrayList<>();
+        for (String w : CINT_LIKE) if (off.containsKey(w)) cint.add(w);
+        if (cint.isEmpty()) return;
+        long slice = Long.parseLong(param(rows.get(0), "slice"));
+        md.append("## Against the paper\n\n");
+        md.append("VM-μCheckpoint (Xen, IOLTS 2010 / TDSC 2015) measured 6.3 % mean overhead on SPEC CINT2006 with a checkpoint ")
+                .append("every 50 ms of wall-clock time, the guest running at native speed. Our CINT-like workloads are stand-ins, ")
+                .append("not SPEC: ").append(String.join(", ", cint)).append(" (for bzip2, mcf, sjeng/gobmk, hmmer, libquantum, ")
+                .append("h264ref and astar); the rows below are their mean. *Per millisecond* compares epochs of the same length ")
+                .append("of time (guest time here, host time with `host`); *per instruction* compares epochs holding about as ")
+                .append("many instructions as the paper's: at a native rate of roughly 2 billion instructions per second (our ")
+                .append("assumption; the paper gives no instruction counts) a 50 ms epoch holds about 100 million, our ")
+                .append("`100000000i` configuration. Cost per checkpoint is the extra time over `off` divided by the checkpoints ")
+                .append("taken; per million instructions, the extra time divided by the ")
+                .append(String.format(Locale.ROOT, "%,d", slice)).append(" instructions run.\n\n");
+        md.append("| configuration | what it compares | mean overhead | checkpoints per run | cost per checkpoint (µs) | extra µs per million instructions |\n");
+        md.append("|---|---|---:|---:|---:|---:|\n");
+        String[][] shown = {
+            {"cow-50ms-history", "per millisecond (guest time)"},
+            {"cow-50ms-history-host", "per millisecond (host time), the paper's setting"},
+            {"cow-100000000i-history", "per instruction"},
+            {"cow-10ms-history", "per millisecond, 5 times as often"},
+            {"copy-50ms-none", "Remus-style stop-and-copy, per millisecond"},
+            {"full-50ms-none", "full copies, per millisecond"}};
+        Map<String, Double> means = new LinkedHashMap<>();
+        for (String[] c : shown) {
+            Map<String, Map<String, Object>> m = by.get(c[0]);
+            if (m == null) continue;
+            double over = 0, cps = 0, perCp = 0, perM = 0;
+            int n = 0, nCp = 0;
+            for (String w : cint) {
+                Map<String, Object> r = m.get(w);
+                if (r == null) continue;
+                double base = primary(off.get(w)), t = primary(r), extraMs = t - base, k = sec(r, "checkpoints");
+                over += 100 * (t / base - 1);
+                cps += k;
+                perM += extraMs * 1000 / (slice / 1e6);
+                if (k > 0) {
+                    perCp += extraMs * 1000 / k;
+                    nCp++;
+                }
+                n++;
+            }
+            if (n == 0) continue;
+            means.put(c[0], over / n);
+            md.append(String.format(Locale.ROOT, "| %s | %s | %.1f %% | %.1f | %s | %.0f |%n", c[0], c[1], over / n, cps / n,
+                    nCp == 0 ? "–" : String.format(Locale.ROOT, "%.0f", perCp / nCp), perM / n));
+        }
+        md.append('\n');
+        Double g50 = means.get("cow-50ms-history"), g10 = means.get("cow-10ms-history");
+        if (g50 != null && g10 != null) {
+            md.append(String.format(Locale.ROOT, "Goals: at most 2 %% at 50 ms — %s (%.1f %%); at most 5 %% at 10 ms — %s (%.1f %%). ",
+                    g50 <= 2 ? "met" : "not met", g50, g10 <= 5 ? "met" : "not met", g10));
+            md.append("A negative mean is measurement noise around zero, not a speed-up.\n\n");
+        }
+        md.append("What differs between the two settings. *The trap.* In Xen the first write to a protected page is a ")
+                .append("hardware page fault and an exit to the hypervisor; here it is a miss in the software TLB that takes ")
+                .append("the interpreter's slow path, so a trapped page costs about as much as the 4 KiB copy itself. ")
+                .append("*The clock.* Our guest runs one to two orders of magnitude slower than native, so 50 ms of guest ")
+                .append("time is 5 million instructions and a fixed cost per checkpoint weighs more per instruction and less ")
+                .append("per host millisecond than in Xen; the per-instruction row is the fairer comparison of the engines. ")
+                .append("*The work.* Both keep each written page's pre-image once per epoch; our devices are plain values ")
+                .append("saved with the small state at the boundary. ")
+                .append("*The workloads.* Ours are compact C programs at size=bench, not SPEC's reference inputs; their ")
+                .append("write working sets per epoch are in the prediction table below.\n\n");
     }
 
     private void prediction() throws IOException {

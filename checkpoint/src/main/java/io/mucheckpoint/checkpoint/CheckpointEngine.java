@@ -31,7 +31,7 @@ public final class CheckpointEngine {
 
     private final Machine machine;
     private final GuestMemory memory;
-    private final CheckpointConfig config;
+    private CheckpointConfig config; // keep and latency may change in place (retune); the rest is fixed
     private final PageStore store = new PageStore();
     private final Strategy strategy;
     private final DirtyPagePredictor predictor;
@@ -88,6 +88,10 @@ public final class CheckpointEngine {
         if (!config.interval().instructions() && intervalTicks <= 0) {
             throw new IllegalArgumentException("interval " + config.interval() + " is shorter than one guest instruction");
         }
+        warnIfWindowShort();
+    }
+
+    private void warnIfWindowShort() {
         long covered = config.interval().instructions()
                 ? machine.clock.toNanos(config.interval().amount()) * (config.keep() - 1)
                 : config.interval().amount() * (config.keep() - 1);
@@ -95,6 +99,19 @@ public final class CheckpointEngine {
             log.warn("--keep {} at {} intervals covers only {} ms of guest time, less than the latency bound of {} ms",
                     config.keep(), config.interval(), covered / 1_000_000, config.latencyNanos() / 1_000_000);
         }
+    }
+
+    /**
+     * Changes retention in place: how many checkpoints are kept and the latency bound. The checkpoints
+     * taken so far stay; a smaller keep drops the oldest now. The interval, mode and predictor shape
+     * every epoch and are fixed for an engine's life.
+     */
+    public void retune(int keep, long latencyNanos) {
+        if (keep < 1) throw new IllegalArgumentException("keep must be at least 1");
+        if (latencyNanos < 0) throw new IllegalArgumentException("the latency bound cannot be negative");
+        config = config.withKeep(keep).withLatencyNanos(latencyNanos);
+        retain();
+        warnIfWindowShort();
     }
 
     public CheckpointConfig config() {

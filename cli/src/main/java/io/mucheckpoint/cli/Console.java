@@ -432,8 +432,9 @@ final class Console {
         });
         command("set", "set [interval|predictor|latency|keep VALUE]", "change a checkpoint setting; alone: show them",
                 "interval: epoch length (50ms, 1s, 5000000i); predictor: none, last or history; latency: the error-latency"
-                        + " bound L (200ms, 0); keep: most checkpoints retained. A checkpoint engine's settings are fixed, so"
-                        + " changing one restarts checkpointing here: the earlier checkpoints are dropped.",
+                        + " bound L (200ms, 0); keep: most checkpoints retained. keep and latency change in place (a smaller"
+                        + " keep drops the oldest checkpoints); interval and predictor shape every epoch, so changing"
+                        + " one restarts checkpointing here and the earlier checkpoints are dropped.",
                 Args.SETTING, a -> {
                     if (a.isEmpty()) {
                         print(session.call(s -> settings(s.requireEngine().config())));
@@ -884,6 +885,11 @@ final class Console {
             throw e;
         } catch (IllegalArgumentException e) {
             throw usage(name + ": " + e.getMessage());
+        }
+        if (name.equals("keep") || name.equals("latency")) {
+            session.retune(n.keep(), n.latencyNanos());
+            return name + " is now " + value + "; the " + session.requireEngine().checkpoints().size()
+                    + " checkpoints retained stay";
         }
         session.restartCheckpointing(n);
         return name + " is now " + value + "; checkpointing restarted here (checkpoint " + session.newestCheckpoint()

@@ -360,6 +360,13 @@ final class GuestSession implements AutoCloseable {
         startEngine(config);
     }
 
+    /** New retention settings in place; the checkpoints taken so far stay (a smaller keep drops the oldest). */
+    void retune(int keep, long latencyNanos) {
+        requireEngine().retune(keep, latencyNanos);
+        recovery.setLatencyNanos(latencyNanos);
+        publish(engine.checkpoints());
+    }
+
     private void startEngine(CheckpointConfig config) {
         engine = new CheckpointEngine(machine, config);
         recovery = new RecoveryManager(machine, engine, config.latencyNanos(), replay);

@@ -276,6 +276,28 @@ class ConsoleTest {
     }
 
     @Test
+    void setKeepAndLatencyChangeRetentionInPlace() throws Exception {
+        try (ScriptedTerminal t = console()) {
+            t.line("until 2M");
+            t.line("wait");
+            int at = t.await("reached instruction 2000000", 0, 20_000);
+            t.line("set keep 5");
+            at = t.await("keep is now 5; the 5 checkpoints retained stay", at, 20_000);
+            t.line("rollback 10");
+            at = t.await("error: checkpoint 10 is not retained (retained: 16-20)", at, 20_000);
+            t.line("set latency 2ms");
+            at = t.await("latency is now 2ms; the 5 checkpoints retained stay", at, 20_000);
+            t.line("recover");
+            at = t.await("recovered: ", at, 20_000);
+            at = t.await("checkpoint 18", at, 20_000);
+            t.line("set");
+            t.await("keep" + " ".repeat(15) + "5", at, 20_000);
+            t.line("quit");
+            assertEquals(0, t.status(), t.toString());
+        }
+    }
+
+    @Test
     void setRestartsCheckpointingWithTheNewSetting() throws Exception {
         try (ScriptedTerminal t = console()) {
             t.line("set");

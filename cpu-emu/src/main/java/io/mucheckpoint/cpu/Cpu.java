@@ -284,18 +284,24 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         return segBase[CS] + eip;
     }
 
-    /** Reads guest memory at a linear address the way the CPU would (for debuggers); faults propagate. */
+    /**
+     * Reads guest memory at a linear address for a debugger or a test: little-endian, {@code size}
+     * bytes. Looking must not change the guest, so the page walk sets no accessed or dirty bits and
+     * fills no TLB entry. Throws IllegalArgumentException where a byte is not mapped or not memory.
+     */
     public int peekLinear(int lin, int size) {
-        return readSys(lin, size);
+        int v = 0;
+        for (int i = 0; i < size; i++) {
+            int b = Disassembler.peek(this, lin + i);
+            if (b < 0) throw new IllegalArgumentException(String.format("linear 0x%08x is not mapped", lin + i));
+            v |= b << (8 * i);
+        }
+        return v;
     }
 
-    /** Translates a linear address as a supervisor read; returns -1 if it is not mapped. */
+    /** The physical address a linear address maps to now, or -1; a read-only walk, as {@link #peekLinear}. */
     public long linearToPhysical(int lin) {
-        try {
-            return translate(lin, false, false) & 0xFFFFFFFFL;
-        } catch (CpuFault f) {
-            return -1;
-        }
+        return Disassembler.physical(this, lin);
     }
 
     public int decodedBlocks() {

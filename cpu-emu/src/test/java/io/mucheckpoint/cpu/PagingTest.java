@@ -6,6 +6,7 @@ import static io.mucheckpoint.cpu.TestMachine.PG_P;
 import static io.mucheckpoint.cpu.TestMachine.PG_U;
 import static io.mucheckpoint.cpu.TestMachine.PG_W;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -140,6 +141,20 @@ class PagingTest {
         m.load(0x11000, 0x0F, 0x20, 0xC1, 0x09, 0xC1, 0x0F, 0x22, 0xC1, 0x89, 0x07, 0xF4);
         m.runAt(0x11000);
         assertPageFault(0x53010, 3, 0x11008);
+    }
+
+    @Test
+    void lookingAtMemoryLeavesNoTrace() {
+        m.mapPage(0x50000, 0x60000, RWU);
+        m.write32(0x60010, 0x12345678);
+        m.write32(TestMachine.PD, m.pde(0) & ~PG_A);
+        m.enablePaging(false, false);
+        assertEquals(0x60010, m.cpu.linearToPhysical(0x50010));
+        assertEquals(0x12345678, m.cpu.peekLinear(0x50010, 4));
+        assertEquals(0, m.pte(0x50000) & (PG_A | PG_D), "a debugger's look sets no accessed bit");
+        assertEquals(0, m.pde(0) & PG_A);
+        assertEquals(-1, m.cpu.linearToPhysical(0x7F0000));
+        assertThrows(IllegalArgumentException.class, () -> m.cpu.peekLinear(0x7F0000, 1));
     }
 
     @Test

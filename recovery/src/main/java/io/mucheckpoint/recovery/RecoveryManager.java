@@ -31,7 +31,7 @@ public final class RecoveryManager {
 
     private final Machine machine;
     private final CheckpointEngine engine;
-    private final long latencyNanos;
+    private long latencyNanos;
     private final ReplayConsole console;
     private final InputLog input = new InputLog();
     private final List<Detection> pending = new ArrayList<>();
@@ -92,6 +92,12 @@ public final class RecoveryManager {
             engine.addBoundaryListener(c -> console.checkpointTaken(c.id()));
         }
         lastProgressTicks = machine.clock.now();
+    }
+
+    /** A new latency bound L for the detections to come (the console's {@code set latency}). */
+    public void setLatencyNanos(long latencyNanos) {
+        if (latencyNanos < 0) throw new IllegalArgumentException("the latency bound cannot be negative");
+        this.latencyNanos = latencyNanos;
     }
 
     /** Detaches from the machine (when checkpointing restarts with another engine). */
