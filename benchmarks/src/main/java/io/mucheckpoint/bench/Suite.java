@@ -44,6 +44,7 @@ public final class Suite {
                     .measurementTime(TimeValue.seconds(1));
             case "default" -> b.include(EmulationSpeed.class.getSimpleName())
                     .include(CheckpointOverhead.class.getSimpleName())
+                    .include(LongEpochOverhead.class.getSimpleName())
                     .include(BoundaryPause.class.getSimpleName())
                     .include(RollbackLatency.class.getSimpleName())
                     .include(RetainedMemory.class.getSimpleName());
