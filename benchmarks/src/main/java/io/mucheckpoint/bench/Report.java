@@ -59,10 +59,12 @@ public final class Report {
                 .append(in).append("` to regenerate this page from the same run.\n");
         md.append("- Machine: ").append(machine()).append('\n');
         md.append("- JVM: ").append(jvm()).append('\n');
-        md.append("- Date: ").append(ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"))).append("\n\n");
+        // When the run ended (the JSON's modification time), not when this page was written.
+        md.append("- Date: ").append(ZonedDateTime.ofInstant(Files.getLastModifiedTime(in).toInstant(), java.time.ZoneOffset.UTC)
+                .format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm z"))).append(" (end of the run)\n\n");
         md.append("Guest time runs at the default `--ips 100M`: 50 ms of guest time is 5,000,000 guest instructions. ")
-                .append("JMH runs each configuration in a fresh JVM; on 2 shared cores the error bars are wide, ")
-                .append("so read differences below a few percent as noise.\n\n");
+                .append("JMH runs each configuration in a fresh JVM; on 2 shared cores the error bars are wide ")
+                .append("(see the noise estimate under *Against the paper*).\n\n");
         speed();
         overhead();
         paper();
@@ -138,6 +140,11 @@ public final class Report {
                 double o = 100 * (t / b - 1);
                 s += o;
                 n++;
+                for (Map<String, Object> r : rows) {
+                    if (param(r, "config").equals(c) && param(r, "workload").equals(w)) {
+                        allPauseShare.merge(c, 100 * sec(r, "pauseMicros") / 1000 / b / workloads.size(), Double::sum);
+                    }
+                }
                 md.append(String.format(Locale.ROOT, " %.1f %% |", o));
             }
             mean.put(c, s / Math.max(1, n));
@@ -169,6 +176,8 @@ public final class Report {
     /** Stand-ins for SPEC CINT2006 programs; churn (a write stress test) and timer (interrupts) are not. */
     /** Mean overhead per configuration over every workload (the overhead table's last column). */
     private final Map<String, Double> allMeans = new LinkedHashMap<>();
+    /** Mean share of the run spent in boundary pauses per configuration, over every workload: a floor under the overhead. */
+    private final Map<String, Double> allPauseShare = new LinkedHashMap<>();
 
     private static final List<String> CINT_LIKE = List.of("compress", "mcf", "gametree", "align", "quantum", "motion", "astar");
 
@@ -193,8 +202,8 @@ public final class Report {
                 .append("a 50 ms epoch holds about 100 million, our `100000000i` configuration, measured by `LongEpochOverhead` ")
                 .append("on runs long enough to hold such epochs. Cost per checkpoint is the extra time over `off` divided by ")
                 .append("the checkpoints taken; the last column divides the extra time by the instructions run.\n\n");
-        md.append("| configuration | what it compares | workloads | mean overhead | checkpoints per run | cost per checkpoint (µs) | extra µs per million instructions |\n");
-        md.append("|---|---|---|---:|---:|---:|---:|\n");
+        md.append("| configuration | what it compares | workloads | mean overhead | boundary pauses alone | checkpoints per run | cost per checkpoint (µs) | extra µs per million instructions |\n");
+        md.append("|---|---|---|---:|---:|---:|---:|---:|\n");
         Map<String, Double> means = new LinkedHashMap<>();
         paperRow(by, cint, slice, "cow-50ms-history", "per millisecond (guest time)", means);
         paperRow(by, cint, slice, "cow-50ms-history-host", "per millisecond (host time), the paper's setting", means);
@@ -209,13 +218,24 @@ public final class Report {
             paperRow(byLong, lw, longSlice, "cow-50ms-history", "per millisecond, on the same long runs", new LinkedHashMap<>());
         }
         md.append('\n');
-        Double g50 = allMeans.get("cow-50ms-history"), g10 = allMeans.get("cow-10ms-history");
-        if (g50 != null && g10 != null) {
-            md.append(String.format(Locale.ROOT, "Goals, over all the workloads of the overhead table: at most 2 %% at 50 ms — %s "
-                    + "(%.1f %%); at most 5 %% at 10 ms — %s (%.1f %%). ",
-                    g50 <= 2 ? "met" : "not met", g50, g10 <= 5 ? "met" : "not met", g10));
-            md.append("A negative mean is measurement noise around zero, not a speed-up.\n\n");
+        double noise = offNoisePercent();
+        StringBuilder series = new StringBuilder();
+        for (String iv : new String[] {"5ms", "10ms", "25ms", "50ms", "100ms"}) {
+            Double v = allMeans.get("cow-" + iv + "-history");
+            if (v != null) series.append(series.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.1f %%", iv, v));
         }
+        md.append(String.format(Locale.ROOT, "Noise. Copy-on-write with the history predictor measured, over all the workloads: %s. "
+                + "Within one JVM the `off` runs of a workload varied by %.1f %% on average between iterations, but each "
+                + "configuration runs in a fresh JVM, and differences between forks are larger, as the ups and downs of that "
+                + "series show. The column *boundary pauses alone* is not noisy: the engine's own clock of the time the guest "
+                + "stood still at boundaries, as a share of the run without checkpointing. It is a floor under the overhead (it "
+                + "leaves out the traps, about 2 µs per trapped page, and the effects on the interpreter's caches).%n%n",
+                series, noise));
+        md.append("Goals (all workloads):");
+        goal("50ms", 2);
+        goal("10ms", 5);
+        md.append("\n\n");
+        whereTheTimeGoes();
         md.append("What differs between the two settings. *The trap.* In Xen the first write to a protected page is a ")
                 .append("hardware page fault and an exit to the hypervisor; here it is a miss in the software TLB that takes ")
                 .append("the interpreter's slow path, so a trapped page costs about as much as the 4 KiB copy itself. ")
@@ -234,12 +254,49 @@ public final class Report {
         return by;
     }
 
+    /** The pause in a long run, from BoundaryPause, against the host time of a 50 ms epoch. */
+    private void whereTheTimeGoes() {
+        double mips = 0;
+        int n = 0;
+        for (Map<String, Object> r : bench("EmulationSpeed")) {
+            Map<String, Object> m = secondary(r, "instructions");
+            if (m != null) {
+                mips += num(m.get("score")) / 1e6;
+                n++;
+            }
+        }
+        List<String> parts = new ArrayList<>();
+        if (n == 0) return;
+        double epochMs = 5.0 / (mips / n) * 1000; // 5 million instructions at the mean emulation speed
+        for (Map<String, Object> r : bench("BoundaryPause")) {
+            parts.add(String.format(Locale.ROOT, "%s with predictor %s %.0f µs (%.2f %%)", param(r, "workload"), param(r, "predictor"),
+                    primary(r), 100 * primary(r) / 1000 / epochMs));
+        }
+        if (parts.isEmpty()) return;
+        md.append(String.format(Locale.ROOT, "Where the time goes. The overhead runs are half a second long, so at 50 ms the boundary code "
+                + "runs ten times, mostly before the JIT has compiled it, and its pauses are several times those of a long run. "
+                + "Warmed up (`BoundaryPause`, after 3,000 boundaries), one boundary costs %s of a 50 ms epoch's %.0f ms of host "
+                + "time. The rest is the pre-copy the predictor asks for (compare the predictors' pauses below) and, for a "
+                + "write-heavy guest such as churn, the copying itself: every page written in an epoch is copied once, by a trap "
+                + "or ahead of time.%n%n", String.join(", ", parts), epochMs));
+    }
+
+    /** One goal's verdict: met only if the measurement is under the goal and not below the engine's own pause floor. */
+    private void goal(String interval, double limit) {
+        Double v = allMeans.get("cow-" + interval + "-history"), floor = allPauseShare.get("cow-" + interval + "-history");
+        if (v == null || floor == null) return;
+        String verdict = floor > limit ? "missed (the pauses alone exceed it)" : v > limit ? "missed"
+                : v < floor ? "not shown by this run (the measurement is below the pause floor, so it is noise)" : "met";
+        md.append(String.format(Locale.ROOT, " at most %.0f %% at %s — measured %.1f %%, pause floor %.2f %%: %s.", limit,
+                interval.replace("ms", " ms"), v, floor, verdict));
+    }
+
     /** One row of the paper comparison: the mean over {@code workloads} of one configuration against {@code off}. */
     private void paperRow(Map<String, Map<String, Map<String, Object>>> by, List<String> workloads, long slice, String config,
             String what, Map<String, Double> means) {
         Map<String, Map<String, Object>> m = by.get(config), off = by.get("off");
         if (m == null || off == null) return;
-        double over = 0, cps = 0, perCp = 0, perM = 0;
+        double over = 0, pauses = 0, cps = 0, perCp = 0, perM = 0;
         int n = 0, nCp = 0;
         List<String> used = new ArrayList<>();
         for (String w : workloads) {
@@ -247,6 +304,7 @@ public final class Report {
             if (r == null || o == null) continue;
             double base = primary(o), t = primary(r), extraMs = t - base, k = sec(r, "checkpoints");
             over += 100 * (t / base - 1);
+            pauses += 100 * sec(r, "pauseMicros") / 1000 / base;
             cps += k;
             perM += extraMs * 1000 / (slice / 1e6);
             if (k > 0) {
@@ -258,7 +316,8 @@ public final class Report {
         }
         if (n == 0) return;
         means.put(config, over / n);
-        md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f %% | %.1f | %s | %.0f |%n", config, what, n, over / n, cps / n,
+        md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.1f %% | %.2f %% | %.1f | %s | %.0f |%n", config, what, n, over / n,
+                pauses / n, cps / n,
                 nCp == 0 ? "–" : String.format(Locale.ROOT, "%.0f", perCp / nCp), perM / n));
     }
 
@@ -273,7 +332,8 @@ public final class Report {
         md.append("## Dirty-page prediction (copy-on-write, 50 ms)\n\n");
         md.append("Per epoch boundary the predictor names pages to copy ahead; a *hit* is a pre-copied page the epoch then ")
                 .append("wrote (no trap), *waste* a pre-copied page it never wrote. Precision = hits / pre-copied, ")
-                .append("recall = hits / pages written. Boundary pause includes the pre-copy.\n\n");
+                .append("recall = hits / pages written. Boundary pause includes the pre-copy. Page counts are per run of ")
+                .append("the overhead benchmark.\n\n");
         md.append("| predictor | workload | pages written | trapped | pre-copied | precision | recall | mean pause (µs) | max pause (µs) |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         Plot plot = new Plot("History predictor at 50 ms", "workload", "%");
@@ -282,7 +342,7 @@ public final class Report {
             for (Map<String, Object> r : e.getValue()) {
                 double written = sec(r, "pagesWritten"), trapped = sec(r, "pagesTrapped"), pre = sec(r, "pagesPrecopied");
                 double hits = sec(r, "predictionHits"), waste = sec(r, "predictionWaste");
-                double cps = sec(r, "checkpoints"), pauseUs = sec(r, "pauseMicros"), maxPause = sec(r, "maxPauseMicros");
+                double cps = sec(r, "checkpoints"), pauseUs = sec(r, "pauseMicros"), maxPause = secMax(r, "maxPauseMicros");
                 double precision = hits + waste == 0 ? 0 : 100 * hits / (hits + waste);
                 double recall = written == 0 ? 0 : 100 * hits / written;
                 md.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f | %.1f %% | %.1f %% | %.0f | %.0f |%n",
@@ -388,9 +448,57 @@ public final class Report {
         return s == null ? null : (Map<String, Object>) s.get(name);
     }
 
+    /**
+     * A counter per measured run. JMH reports an EVENTS counter summed over the measurement
+     * iterations (one run each here), so the score is divided by the number of samples.
+     */
     private static double sec(Map<String, Object> r, String name) {
-        Map<String, Object> m = secondary(r, name);
-        return m == null ? 0 : num(m.get("score"));
+        List<Double> raw = raw(secondary(r, name));
+        if (raw.isEmpty()) return 0;
+        double sum = 0;
+        for (double v : raw) sum += v;
+        return sum / raw.size();
+    }
+
+    /** The largest per-run value of a counter (a maximum must not be summed over runs). */
+    private static double secMax(Map<String, Object> r, String name) {
+        double max = 0;
+        for (double v : raw(secondary(r, name))) max = Math.max(max, v);
+        return max;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Double> raw(Map<String, Object> metric) {
+        List<Double> out = new ArrayList<>();
+        if (metric == null || !(metric.get("rawData") instanceof List)) return out;
+        for (Object fork : (List<Object>) metric.get("rawData")) {
+            for (Object v : (List<Object>) fork) out.add(num(v));
+        }
+        return out;
+    }
+
+    /**
+     * Run-to-run noise of this result file: over the {@code off} runs of the overhead benchmark, the
+     * mean of (slowest - fastest) / mean within one fork, in percent.
+     */
+    private double offNoisePercent() {
+        double sum = 0;
+        int n = 0;
+        for (Map<String, Object> r : bench("CheckpointOverhead")) {
+            if (!param(r, "config").equals("off")) continue;
+            @SuppressWarnings("unchecked")
+            List<Double> v = raw((Map<String, Object>) r.get("primaryMetric"));
+            if (v.size() < 2) continue;
+            double lo = Double.MAX_VALUE, hi = 0, mean = 0;
+            for (double x : v) {
+                lo = Math.min(lo, x);
+                hi = Math.max(hi, x);
+                mean += x / v.size();
+            }
+            sum += 100 * (hi - lo) / mean;
+            n++;
+        }
+        return n == 0 ? Double.NaN : sum / n;
     }
 
     private static double num(Object o) {
