@@ -278,7 +278,8 @@ public final class Report {
                 + "Warmed up (`BoundaryPause`, after 3,000 boundaries), one boundary costs %s of a 50 ms epoch's %.0f ms of host "
                 + "time. The rest is the pre-copy the predictor asks for (compare the predictors' pauses below) and, for a "
                 + "write-heavy guest such as churn, the copying itself: every page written in an epoch is copied once, by a trap "
-                + "or ahead of time.%n%n", String.join(", ", parts), epochMs));
+                + "or ahead of time. A sampling profile of a run with checkpointing off and on is in `docs/profile.md` "
+                + "(`benchmarks/profile.sh`).%n%n", String.join(", ", parts), epochMs));
     }
 
     /** One goal's verdict: met only if the measurement is under the goal and not below the engine's own pause floor. */
