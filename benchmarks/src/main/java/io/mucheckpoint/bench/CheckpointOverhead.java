@@ -84,6 +84,35 @@ public class CheckpointOverhead {
         }
     }
 
+    /** Boundaries taken before measuring, as in {@link BoundaryPause}. */
+    static final int WARM_BOUNDARIES = 3000;
+
+    /**
+     * Every fork first runs the same 60 million instructions of the workload, with {@link
+     * #WARM_BOUNDARIES} boundaries when checkpointing is on (a fifteenth of them in full mode), so that the JIT has compiled the
+     * interpreter and the engine as it has in any run longer than a few seconds. Without this, each
+     * measured half-second run would hold the engine's first, interpreted boundaries — a start-up cost
+     * that a real run pays once.
+     */
+    @Setup(Level.Trial)
+    public void warmUp() {
+        Machine m = GuestRun.machine(workload, "size=bench");
+        CheckpointEngine e = config.equals("off") ? null : new CheckpointEngine(m, BenchConfig.parse(config));
+        if (e != null) e.start();
+        // A full-mode boundary copies all of RAM: a few hundred of them compile that loop as well.
+        int every = config.startsWith("full-") ? 15 : 1;
+        for (int i = 0; i < WARM_BOUNDARIES; i++) {
+            if (GuestRun.runSlice(m, 20_000)) {
+                if (e != null) e.stop();
+                m = GuestRun.machine(workload, "size=bench");
+                e = e == null ? null : new CheckpointEngine(m, BenchConfig.parse(config));
+                if (e != null) e.start();
+            }
+            if (e != null && i % every == 0) e.checkpointNow();
+        }
+        if (e != null) e.stop();
+    }
+
     @Setup(Level.Invocation)
     public void boot() {
         machine = GuestRun.machine(workload, "size=bench");

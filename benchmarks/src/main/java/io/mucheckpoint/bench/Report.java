@@ -117,7 +117,10 @@ public final class Report {
         if (off == null) return;
         md.append("## Checkpoint overhead\n\n");
         md.append("Time to run the first ").append(String.format(Locale.ROOT, "%,d", Long.parseLong(param(rows.get(0), "slice"))))
-                .append(" instructions of each workload (size=bench) with checkpointing, divided by the time without, minus one ")
+                .append(" instructions of each workload (size=bench) with checkpointing, divided by the time without, minus one. ")
+                .append("Each configuration's JVM first runs 60 million instructions of the workload, with 3,000 boundaries (200 in full mode) when ")
+                .append("checkpointing is on, so that the interpreter and the engine are compiled as in any run of more than a few ")
+                .append("seconds ")
                 .append("(`CheckpointOverhead`). Configurations are mode-interval-predictor; `host` cuts epochs by the host ")
                 .append("clock as the paper did. Epochs of 100 million instructions are in the next section.\n\n");
         md.append("| configuration |");
@@ -273,10 +276,9 @@ public final class Report {
                     primary(r), 100 * primary(r) / 1000 / epochMs));
         }
         if (parts.isEmpty()) return;
-        md.append(String.format(Locale.ROOT, "Where the time goes. The overhead runs are half a second long, so at 50 ms the boundary code "
-                + "runs ten times, mostly before the JIT has compiled it, and its pauses are several times those of a long run. "
-                + "Warmed up (`BoundaryPause`, after 3,000 boundaries), one boundary costs %s of a 50 ms epoch's %.0f ms of host "
-                + "time. The rest is the pre-copy the predictor asks for (compare the predictors' pauses below) and, for a "
+        md.append(String.format(Locale.ROOT, "Where the time goes. One boundary (`BoundaryPause`, warmed up by 3,000 "
+                + "boundaries) costs %s of a 50 ms epoch's %.0f ms of host time. Beyond that come the pre-copy the predictor "
+                + "asks for (compare the predictors' pauses below), the traps (about 1–2 µs per trapped page) and, for a "
                 + "write-heavy guest such as churn, the copying itself: every page written in an epoch is copied once, by a trap "
                 + "or ahead of time. A sampling profile of a run with checkpointing off and on is in `docs/profile.md` "
                 + "(`benchmarks/profile.sh`).%n%n", String.join(", ", parts), epochMs));
@@ -369,8 +371,7 @@ public final class Report {
         md.append("## Boundary pause\n\nThe guest's stop at one epoch boundary after a 50 ms epoch (`BoundaryPause`, copy-on-write): ")
                 .append("small state, dirty-log scan, O(1) protect, retention and, with a predictor, the pre-copy. The engine is ")
                 .append("warmed up first with 3,000 short epochs, so this is the compiled code of a long run; the first few ")
-                .append("hundred boundaries of a run run interpreted and take several times longer (see the mean pause in the ")
-                .append("overhead runs above, which include them).\n\n");
+                .append("hundred boundaries of a process run before the JIT has compiled them and take several times longer.\n\n");
         md.append("| workload | predictor | mean (µs) | ± |\n|---|---|---:|---:|\n");
         for (Map<String, Object> r : rows) {
             md.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f |%n", param(r, "workload"), param(r, "predictor"),
