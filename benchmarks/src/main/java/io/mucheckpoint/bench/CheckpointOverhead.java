@@ -97,16 +97,14 @@ public class CheckpointOverhead {
     @Setup(Level.Trial)
     public void warmUp() {
         Machine m = GuestRun.machine(workload, "size=bench");
-        CheckpointEngine e = config.equals("off") ? null : new CheckpointEngine(m, BenchConfig.parse(config));
-        if (e != null) e.start();
+        CheckpointEngine e = startEngine(m, config);
         // A full-mode boundary copies all of RAM: a few hundred of them compile that loop as well.
         int every = config.startsWith("full-") ? 15 : 1;
         for (int i = 0; i < WARM_BOUNDARIES; i++) {
             if (GuestRun.runSlice(m, 20_000)) {
                 if (e != null) e.stop();
                 m = GuestRun.machine(workload, "size=bench");
-                e = e == null ? null : new CheckpointEngine(m, BenchConfig.parse(config));
-                if (e != null) e.start();
+                e = startEngine(m, config);
             }
             if (e != null && i % every == 0) e.checkpointNow();
         }
@@ -116,12 +114,24 @@ public class CheckpointOverhead {
     @Setup(Level.Invocation)
     public void boot() {
         machine = GuestRun.machine(workload, "size=bench");
-        engine = config.equals("off") ? null : new CheckpointEngine(machine, BenchConfig.parse(config));
-        if (engine != null) engine.start();
+        engine = startEngine(machine, config);
     }
 
     @Benchmark
     public long run(EngineCounters counters) {
+        return runSlice(machine, engine, slice, counters);
+    }
+
+    /** A started engine for {@code config}, or null for {@code off}. */
+    static CheckpointEngine startEngine(Machine machine, String config) {
+        if (config.equals("off")) return null;
+        CheckpointEngine e = new CheckpointEngine(machine, BenchConfig.parse(config));
+        e.start();
+        return e;
+    }
+
+    /** Runs the first {@code slice} instructions, through the engine if there is one; adds its counters. */
+    static long runSlice(Machine machine, CheckpointEngine engine, long slice, EngineCounters counters) {
         RunResult r = engine == null ? machine.run(Long.MAX_VALUE, slice) : engine.run(Long.MAX_VALUE, slice);
         if (r.finished() && (r.kind() != RunResult.Kind.EXIT || r.exitStatus() != 0)) throw new IllegalStateException(r.message());
         if (engine != null) counters.add(engine.stats());

@@ -2,7 +2,6 @@ package io.mucheckpoint.bench;
 
 import io.mucheckpoint.checkpoint.CheckpointEngine;
 import io.mucheckpoint.vmm.Machine;
-import io.mucheckpoint.vmm.RunResult;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,15 +43,11 @@ public class LongEpochOverhead {
     @Setup(Level.Invocation)
     public void boot() {
         machine = GuestRun.machine(workload, "size=bench");
-        engine = config.equals("off") ? null : new CheckpointEngine(machine, BenchConfig.parse(config));
-        if (engine != null) engine.start();
+        engine = CheckpointOverhead.startEngine(machine, config);
     }
 
     @Benchmark
     public long run(CheckpointOverhead.EngineCounters counters) {
-        RunResult r = engine == null ? machine.run(Long.MAX_VALUE, slice) : engine.run(Long.MAX_VALUE, slice);
-        if (r.finished() && (r.kind() != RunResult.Kind.EXIT || r.exitStatus() != 0)) throw new IllegalStateException(r.message());
-        if (engine != null) counters.add(engine.stats());
-        return machine.cpu.icount();
+        return CheckpointOverhead.runSlice(machine, engine, slice, counters);
     }
 }

@@ -115,6 +115,7 @@ public final class Report {
         }
         Map<String, Double> off = time.get("off");
         if (off == null) return;
+        Map<String, Map<String, Map<String, Object>>> byConfig = byConfig(rows);
         md.append("## Checkpoint overhead\n\n");
         md.append("Time to run the first ").append(String.format(Locale.ROOT, "%,d", Long.parseLong(param(rows.get(0), "slice"))))
                 .append(" instructions of each workload (size=bench) with checkpointing, divided by the time without, minus one. ")
@@ -143,11 +144,7 @@ public final class Report {
                 double o = 100 * (t / b - 1);
                 s += o;
                 n++;
-                for (Map<String, Object> r : rows) {
-                    if (param(r, "config").equals(c) && param(r, "workload").equals(w)) {
-                        allPauseShare.merge(c, 100 * sec(r, "pauseMicros") / 1000 / b / workloads.size(), Double::sum);
-                    }
-                }
+                allPauseShare.merge(c, 100 * sec(byConfig.get(c).get(w), "pauseMicros") / 1000 / b / workloads.size(), Double::sum);
                 md.append(String.format(Locale.ROOT, " %.1f %% |", o));
             }
             mean.put(c, s / Math.max(1, n));

@@ -311,21 +311,14 @@ public final class CheckpointEngine {
     private void precopy(Checkpoint next) {
         long t = System.nanoTime();
         predictor.predict(written, predicted);
-        int n = memory.pageCount();
-        int copied = 0;
-        for (int w = 0; w < predicted.length; w++) {
-            long bits = predicted[w];
-            while (bits != 0) {
-                int p = (w << 6) + Long.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                if (p >= n) continue;
-                makeRoomFor(1, next);
-                strategy.save(p, next.pages);
-                memory.markCaptured(p);
-                copied++;
-            }
-        }
-        next.epoch.precopied = copied;
+        int[] copied = {0};
+        Strategy.forEachPage(predicted, memory.pageCount(), p -> {
+            makeRoomFor(1, next);
+            strategy.save(p, next.pages);
+            memory.markCaptured(p);
+            copied[0]++;
+        });
+        next.epoch.precopied = copied[0];
         next.epoch.precopyNanos = System.nanoTime() - t;
     }
 

@@ -26,15 +26,7 @@ final class CopyStrategy extends Strategy {
 
     @Override
     void boundary(List<Checkpoint> ring, Checkpoint next, long[] written) {
-        int n = memory.pageCount();
-        for (int w = 0; w < written.length; w++) {
-            long bits = written[w];
-            while (bits != 0) {
-                int p = (w << 6) + Long.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                if (p < n) save(p, next.pages);
-            }
-        }
+        forEachPage(written, memory.pageCount(), p -> save(p, next.pages));
     }
 
     /**
@@ -44,18 +36,11 @@ final class CopyStrategy extends Strategy {
      */
     void boundaryIntoBase(List<Checkpoint> ring, Checkpoint next, long[] written) {
         SavedPages base = ring.get(0).pages;
-        int n = memory.pageCount();
-        for (int w = 0; w < written.length; w++) {
-            long bits = written[w];
-            while (bits != 0) {
-                int p = (w << 6) + Long.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                if (p >= n) continue;
-                memory.copyPage(p, buffer, 0);
-                int old = base.put(p, store.store(buffer, 0));
-                if (old >= 0) store.release(old);
-            }
-        }
+        forEachPage(written, memory.pageCount(), p -> {
+            memory.copyPage(p, buffer, 0);
+            int old = base.put(p, store.store(buffer, 0));
+            if (old >= 0) store.release(old);
+        });
         next.pages.takeFrom(base);
     }
 
@@ -86,25 +71,18 @@ final class CopyStrategy extends Strategy {
                 pages[p >>> 6] |= 1L << (p & 63);
             }
         }
-        int n = 0;
-        int count = memory.pageCount();
-        for (int w = 0; w < pages.length; w++) {
-            long bits = pages[w];
-            while (bits != 0) {
-                int p = (w << 6) + Long.numberOfTrailingZeros(bits);
-                bits &= bits - 1;
-                if (p >= count) continue;
-                for (int i = t; i >= 0; i--) {
-                    int slot = ring.get(i).pages.slotOf(p);
-                    if (slot >= 0) {
-                        writeBack(p, slot);
-                        n++;
-                        break;
-                    }
+        int[] n = {0};
+        forEachPage(pages, memory.pageCount(), p -> {
+            for (int i = t; i >= 0; i--) { // the newest image at or before the target
+                int slot = ring.get(i).pages.slotOf(p);
+                if (slot >= 0) {
+                    writeBack(p, slot);
+                    n[0]++;
+                    return;
                 }
             }
-        }
-        return n;
+        });
+        return n[0];
     }
 
     @Override

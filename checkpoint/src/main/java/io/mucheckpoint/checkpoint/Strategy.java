@@ -84,6 +84,18 @@ abstract class Strategy {
         memory.writePage(page, buffer, 0);
     }
 
+    /** Calls {@code action} for every page whose bit is set, below {@code pageCount}, in ascending order. */
+    static void forEachPage(long[] bits, int pageCount, java.util.function.IntConsumer action) {
+        for (int w = 0; w < bits.length; w++) {
+            long b = bits[w];
+            while (b != 0) {
+                int p = (w << 6) + Long.numberOfTrailingZeros(b);
+                b &= b - 1;
+                if (p < pageCount) action.accept(p);
+            }
+        }
+    }
+
     static boolean bit(long[] bits, int i) {
         return (bits[i >>> 6] & (1L << (i & 63))) != 0;
     }
