@@ -10,6 +10,14 @@ import org.slf4j.LoggerFactory;
  * Guest physical memory: RAM as 4 KiB pages with hardware-style dirty bits and per-epoch write
  * protection, plus an optional ROM mapped below 1 MiB and at the top of the 4 GiB space.
  *
+ * <p>The PC memory map with a ROM: the whole image sits just below 4 GiB, and its last 128 KiB (all
+ * of it if it is smaller) also at the top of the first MiB, 0xE0000 or 0xF0000 up to 0xFFFFF, as
+ * QEMU's {@code isa-bios} alias does. In that window the ROM hides the RAM behind it: every read
+ * (instruction fetch, data read, the TLB's direct access through {@link #readBase}, a device's DMA
+ * read through {@link #readBytes}) sees the ROM, and every write is dropped, as on a chipset whose
+ * shadow-RAM registers (the i440FX's PAM) are still at their reset value. No shadow RAM is modelled:
+ * nothing can make that window writable, and the RAM behind it is never seen.
+ *
  * <p>This is the one door every write goes through (design brief, invariant 3): the CPU's slow
  * path, the TLB's direct-write grants ({@link #writeBase}), devices and loaders. A write to a
  * protected page first calls the {@link WriteTrap} (the checkpoint engine's copy-on-write), then sets
@@ -30,6 +38,8 @@ public final class GuestMemory implements PhysicalMemory {
     private final int ramSize;
     private final int ramPages;
     private final int romSize;
+    /** First RAM page hidden by the low ROM alias ({@link #ramPages} when there is no ROM). */
+    private final int lowRomFirstPage;
     private final long[] dirty;
     private final long[] watched;
     private final int[] capturedEpoch;
@@ -74,6 +84,7 @@ public final class GuestMemory implements PhysicalMemory {
         this.ramSize = (int) ramBytes;
         this.ramPages = ramSize >>> PAGE_SHIFT;
         this.romSize = rom == null ? 0 : rom.length;
+        this.lowRomFirstPage = rom == null ? ramPages : (0x100000 - Math.min(romSize, LOW_ROM_MAX)) >>> PAGE_SHIFT;
         this.backing = new byte[ramSize + romSize];
         if (rom != null) System.arraycopy(rom, 0, backing, ramSize, romSize);
         this.dirty = new long[(ramPages + 63) >>> 6];
@@ -104,14 +115,14 @@ public final class GuestMemory implements PhysicalMemory {
     @Override
     public int readBase(int page) {
         if (page == (watchAddr >>> PAGE_SHIFT) && watch != null) return -1;
-        if (page >= 0 && page < ramPages) return page << PAGE_SHIFT;
+        if (page >= 0 && page < ramPages && !hiddenByRom(page)) return page << PAGE_SHIFT;
         int rom = romOffset(page << PAGE_SHIFT);
         return rom >= 0 ? ramSize + (rom & ~(PAGE_SIZE - 1)) : -1;
     }
 
     @Override
     public int writeBase(int page) {
-        if (page < 0 || page >= ramPages || bit(watched, page)) return -1;
+        if (page < 0 || page >= ramPages || hiddenByRom(page) || bit(watched, page)) return -1;
         if (watch != null && page == (watchAddr >>> PAGE_SHIFT)) return -1;
         prepareWrite(page);
         return page << PAGE_SHIFT;
@@ -133,7 +144,7 @@ public final class GuestMemory implements PhysicalMemory {
             for (int i = 0; i < size; i++) write(paddr + i, 1, value >>> (8 * i));
             return;
         }
-        if (page < 0 || page >= ramPages) {
+        if (page < 0 || page >= ramPages || hiddenByRom(page)) {
             if (!warnedRomWrite) {
                 warnedRomWrite = true;
                 log.debug("guest write to ROM or unmapped address {} ignored (reported once)", Integer.toHexString(paddr));
@@ -158,7 +169,8 @@ public final class GuestMemory implements PhysicalMemory {
 
     @Override
     public void watchCode(int page, boolean watch) {
-        if (page < 0 || page >= ramPages) return;
+        // ROM bytes never change, so code there needs no watching.
+        if (page < 0 || page >= ramPages || hiddenByRom(page)) return;
         if (watch && !bit(watched, page)) {
             setBit(watched, page, true);
             if (client != null) client.revokeWrites();
@@ -173,9 +185,14 @@ public final class GuestMemory implements PhysicalMemory {
     }
 
     private int readByte(int paddr) {
-        if (paddr >= 0 && paddr < ramSize) return backing[paddr] & 0xFF;
+        if (paddr >= 0 && paddr < ramSize && !hiddenByRom(paddr >>> PAGE_SHIFT)) return backing[paddr] & 0xFF;
         int rom = romOffset(paddr);
         return rom >= 0 ? backing[ramSize + rom] & 0xFF : 0xFF;
+    }
+
+    /** Whether RAM page {@code page} lies in the low ROM window (0xE0000/0xF0000-0xFFFFF), behind the ROM. */
+    private boolean hiddenByRom(int page) {
+        return page >= lowRomFirstPage && page < 0x100;
     }
 
     /** Offset into the ROM image of physical address {@code paddr}, or -1. */
@@ -294,7 +311,10 @@ public final class GuestMemory implements PhysicalMemory {
         if (bit(watched, page) && client != null) client.codeModified(page << PAGE_SHIFT, PAGE_SIZE);
     }
 
-    /** Writes bytes at a physical address through the door (loaders, device DMA). */
+    /**
+     * Writes bytes at a physical address through the door (loaders, device DMA). Bytes that fall in
+     * the low ROM window are dropped, as the bus drops a DMA write to ROM.
+     */
     public void writeBytes(long paddr, byte[] src, int off, int len) {
         if (paddr < 0 || paddr + len > ramSize) throw new IllegalArgumentException("write outside RAM");
         int a = (int) paddr;
@@ -302,6 +322,10 @@ public final class GuestMemory implements PhysicalMemory {
         while (a < end) {
             int page = a >>> PAGE_SHIFT;
             int chunk = Math.min(end - a, ((page + 1) << PAGE_SHIFT) - a);
+            if (hiddenByRom(page)) {
+                a += chunk;
+                continue;
+            }
             if (watch != null && watchAddr >= a && watchAddr < a + chunk) watch.written();
             prepareWrite(page);
             System.arraycopy(src, off + (a - (int) paddr), backing, a, chunk);
