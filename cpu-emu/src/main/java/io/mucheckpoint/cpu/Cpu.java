@@ -44,6 +44,12 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     boolean shutdown;
     /** Interrupts are held off for one instruction (after STI, MOV SS, POP SS). */
     boolean interruptShadow;
+    /**
+     * The instruction just executed loaded SS (MOV SS, POP SS): its single-step trap waits for the
+     * next instruction (SDM Vol. 3A 6.8.3), which STI's shadow does not. Lives only from that
+     * instruction to the trap decision right after it, so it is not part of the saved state.
+     */
+    boolean trapShadow;
     boolean intrLine;
     boolean nmiPending;
     boolean nmiBlocked;
@@ -461,6 +467,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             boolean trap = (eflags & TF) != 0;
             boolean shadow = interruptShadow;
             interruptShadow = false;
+            trapShadow = false;
             Block b;
             try {
                 b = currentBlock();
@@ -483,7 +490,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             lastBlock = b;
             faulted = false;
             execBlock(b, Math.min(limit, b.count));
-            if (trap && !shutdown && !faulted) { // a faulting instruction did not complete: no trap
+            if (trap && !shutdown && !faulted && !trapShadow) { // a faulting instruction did not complete: no trap
                 dr[6] |= 0x4000;
                 ControlTransfer.interrupt(this, CpuFault.DB, 0, false, ControlTransfer.KIND_TRAP);
             }
@@ -1059,17 +1066,10 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                     case Op.PUSH_SEG:
                         pushSegment(segSel[in.sub], in.size);
                         break;
-                    case Op.POP_SEG: {
-                        int v = peekStack(0, in.size) & 0xFFFF;
-                        ControlTransfer.loadSegment(this, in.sub, v);
-                        adjustSp(in.size);
-                        if (in.sub == SS) {
-                            modeChanged();
-                            interruptShadow = true;
-                        }
+                    case Op.POP_SEG:
+                        popSegment(in.sub, in.size);
                         eip = (entry + in.end) & ipMask;
                         break;
-                    }
                     case Op.PUSHA:
                         pusha(in.size);
                         break;
@@ -1260,10 +1260,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                     case Op.MOV_SR_R: case Op.MOV_SR_M: {
                         int v = in.op == Op.MOV_SR_R ? r[in.s] & 0xFFFF : rd16(in.seg, ea(in));
                         ControlTransfer.loadSegment(this, in.sub, v);
-                        if (in.sub == SS) {
-                            modeChanged();
-                            interruptShadow = true;
-                        }
+                        if (in.sub == SS) stackSegmentLoaded();
                         eip = (entry + in.end) & ipMask;
                         break;
                     }
@@ -1431,8 +1428,31 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     final void adjustSp(int delta) {
-        if (stack32) r[ESP] += delta;
-        else r[ESP] = (r[ESP] & 0xFFFF0000) | ((r[ESP] + delta) & 0xFFFF);
+        r[ESP] = espPlus(delta);
+    }
+
+    /** ESP moved by {@code delta} on the current stack: all of it with B=1, only SP with B=0. */
+    private int espPlus(int delta) {
+        return stack32 ? r[ESP] + delta : (r[ESP] & 0xFFFF0000) | ((r[ESP] + delta) & 0xFFFF);
+    }
+
+    /**
+     * POP Sreg. The pop reads through the current SS, so SP advances by that stack's address size,
+     * not by the B bit of the SS it may load (a 32-bit POP SS from a 16-bit stack wraps within SP).
+     */
+    private void popSegment(int seg, int size) {
+        int v = peekStack(0, size) & 0xFFFF;
+        int esp = espPlus(size);
+        ControlTransfer.loadSegment(this, seg, v);
+        r[ESP] = esp;
+        if (seg == SS) stackSegmentLoaded();
+    }
+
+    /** After MOV SS or POP SS: interrupts, and the single-step trap, wait one instruction. */
+    private void stackSegmentLoaded() {
+        modeChanged();
+        interruptShadow = true;
+        trapShadow = true;
     }
 
     private void pusha(int size) {
@@ -1456,7 +1476,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         int sp = r[ESP];
         // Compute everything first so a fault leaves no partial state.
         int spNew = sp - size;
-        int fp = stack32 ? spNew : spNew & 0xFFFF;
+        // frame-ptr := eSP after pushing (E)BP: on a 16-bit stack only SP moved, ESP[31:16] stay.
+        int fp = stack32 ? spNew : (sp & 0xFFFF0000) | (spNew & 0xFFFF);
         int[] copies = new int[Math.max(0, level - 1)];
         for (int k = 1; k < level; k++) {
             int from = stack32 ? bp - k * size : (bp - k * size) & 0xFFFF;
