@@ -22,7 +22,7 @@ final class GuestOptions {
             description = "The kernel command line (bundled workloads take size=test|bench iters=N seed=S).")
     String append;
 
-    @Option(names = "--bios", paramLabel = "ROM", description = "A ROM image entered at the reset vector F000:FFF0.")
+    @Option(names = "--bios", paramLabel = "ROM", description = "A ROM image (4 KiB to 1 MiB) entered at the reset vector F000:FFF0; mapped below 4 GiB and, its last 128 KiB, below 1 MiB, where writes are ignored.")
     Path bios;
 
     @Option(names = "--flat", paramLabel = "FILE@ADDR",

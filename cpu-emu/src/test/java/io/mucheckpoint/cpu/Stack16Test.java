@@ -104,8 +104,9 @@ class Stack16Test {
 
     /**
      * SDM Vol. 3A 6.8.3: after MOV SS or POP SS the processor inhibits interrupts, debug exceptions
-     * and single-step traps until the boundary after the next instruction; STI's delay is for
-     * interrupts only. With TF set the trap therefore comes after the instruction that follows.
+     * and single-step traps until the boundary after the next instruction, so with TF set the trap
+     * comes after the instruction that follows. (STI is not asserted: the SDM says nothing of the
+     * trap after it; QEMU 7.2 holds it too, this emulator does not.)
      */
     @Test
     void singleStepTrapWaitsOneInstructionAfterMovSsAndPopSs() {
@@ -135,12 +136,6 @@ class Stack16Test {
         assertEquals(CpuFault.DB, m.exceptionTaken());
         assertEquals(TestMachine.CODE + 2, m.stack(0));
         assertEquals(0, m.cpu.reg(Cpu.EBX));
-        // Nor is STI: it delays interrupts, not the single-step trap.
-        onStack32(TestMachine.STACK_TOP);
-        m.cpu.setEflags(0x102);
-        m.runCode(0xFB, movEbx1[0], movEbx1[1], movEbx1[2], movEbx1[3], movEbx1[4]);
-        assertEquals(CpuFault.DB, m.exceptionTaken());
-        assertEquals(TestMachine.CODE + 1, m.stack(0));
     }
 
     // --- IRET, far RET, far CALL ----------------------------------------------------------------

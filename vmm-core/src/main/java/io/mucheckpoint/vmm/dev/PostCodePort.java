@@ -1,6 +1,7 @@
 package io.mucheckpoint.vmm.dev;
 
 import io.mucheckpoint.vmm.state.Persistent;
+import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +18,12 @@ public final class PostCodePort implements BytePortDevice, Persistent<PostCodePo
     public record State(int lastCode) {}
 
     private int lastCode;
+    private IntConsumer listener;
+
+    /** Hears every code written (null: none); for tests that check a firmware's progress. */
+    public void setListener(IntConsumer listener) {
+        this.listener = listener;
+    }
 
     public void attachTo(IoPortBus bus) {
         bus.register(PORT, 1, this);
@@ -36,6 +43,7 @@ public final class PostCodePort implements BytePortDevice, Persistent<PostCodePo
     public void outByte(int port, int value) {
         if (port != PORT) return;
         lastCode = value & 0xFF;
+        if (listener != null) listener.accept(lastCode);
         if (LOG.isDebugEnabled()) LOG.debug("POST code 0x{}", Integer.toHexString(lastCode));
     }
 
