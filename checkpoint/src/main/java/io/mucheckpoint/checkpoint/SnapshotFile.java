@@ -277,8 +277,11 @@ public final class SnapshotFile {
         byte[] out = new byte[size];
         try {
             int n = 0;
-            while (n < size && !inf.finished()) {
-                int k = inf.inflate(out, n, size - n);
+            byte[] beyond = new byte[1];
+            // Until the stream's end: an image that is exactly full (or empty) still has its end marker to read.
+            while (!inf.finished()) {
+                int k = n < size ? inf.inflate(out, n, size - n) : inf.inflate(beyond);
+                if (n >= size && k > 0) throw new SnapshotFormatException(file + ": a compressed image has the wrong size");
                 if (k == 0 && (inf.needsInput() || inf.needsDictionary())) break;
                 n += k;
             }

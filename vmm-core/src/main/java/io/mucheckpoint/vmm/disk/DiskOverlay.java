@@ -179,8 +179,16 @@ public final class DiskOverlay {
 
     /** Copies every overlay block into the base image file (the drive's ,writeback at the end of a run). */
     public int commit() throws IOException {
+        return commitTo(base.file());
+    }
+
+    /**
+     * Copies every overlay block into {@code file}, an image of the same size (the base image itself,
+     * or a copy of it: the disk as the guest sees it, for host tools like e2fsck).
+     */
+    public int commitTo(java.nio.file.Path file) throws IOException {
         int[] n = {0};
-        try (FileChannel out = FileChannel.open(base.file(), StandardOpenOption.WRITE)) {
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
             IOException[] failed = {null};
             forEachPresent(b -> {
                 if (failed[0] != null) return;
