@@ -186,6 +186,17 @@ class DiskCheckpointTest {
     }
 
     @Test
+    void aSnapshotWithAnEmptyOverlayLoads() throws Exception {
+        Path img = zeroImage("e.img", 64 << 10);
+        Machine m = machine("diskfile", "", img, new ConsoleCapture());
+        assertEquals(0, m.drives.get(0).disk().presentBlocks());
+        Path snap = dir.resolve("e.snap");
+        SnapshotFile.save(m, snap);
+        SnapshotFile.Contents c = SnapshotFile.load(snap);
+        assertEquals(0, c.disks().get(0).blocks().length);
+    }
+
+    @Test
     void aCorruptBlockImageMakesItsCheckpointAndOlderUnreachable() throws Exception {
         Path img = zeroImage("c.img", 8L << 20);
         Machine m = machine("diskio", "size=test", img, new ConsoleCapture());
