@@ -16,9 +16,13 @@ final class Checkpoint {
     final int stateCrc;
     /** cow: pre-images of pages written since this checkpoint; copy: post-images dirtied up to it; full: all of RAM. */
     final SavedPages pages = new SavedPages();
+    /** Per drive: pre-images of the disk blocks written since this checkpoint (always an undo log, whatever the mode). */
+    final SavedPages[] blocks;
     final EpochCounters epoch = new EpochCounters();
 
-    Checkpoint(int id, long icount, long ticks, long guestNanos, long hostNanos, byte[] state) {
+    Checkpoint(int id, long icount, long ticks, long guestNanos, long hostNanos, byte[] state, int drives) {
+        this.blocks = new SavedPages[drives];
+        for (int d = 0; d < drives; d++) blocks[d] = new SavedPages();
         this.id = id;
         this.icount = icount;
         this.ticks = ticks;
@@ -44,6 +48,7 @@ final class Checkpoint {
         long precopyNanos;
         long trapNanos;
         int trapped;
+        int blocksTrapped;
         int precopied;
         int written;
         int hits;
@@ -52,7 +57,7 @@ final class Checkpoint {
 
         void reset() {
             pauseNanos = precopyNanos = trapNanos = 0;
-            trapped = precopied = written = hits = waste = 0;
+            trapped = blocksTrapped = precopied = written = hits = waste = 0;
             closed = false;
         }
     }

@@ -35,6 +35,7 @@ public final class CheckpointEngine {
     private final PageStore store = new PageStore();
     private final Strategy strategy;
     private final DirtyPagePredictor predictor;
+    private final BlockUndo blocks;
     private final List<Checkpoint> ring = new ArrayList<>();
     private final List<RollbackListener> listeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<CheckpointInfo>> boundaryListeners = new CopyOnWriteArrayList<>();
@@ -79,6 +80,7 @@ public final class CheckpointEngine {
             }
             default -> strategy = new CowStrategy(store, memory);
         }
+        this.blocks = new BlockUndo(store, machine.drives.stream().map(io.mucheckpoint.vmm.dev.VirtioBlk::disk).toList());
         this.predictor = DirtyPagePredictor.of(config.mode() == CheckpointConfig.Mode.COW
                 ? config.predictor() : CheckpointConfig.PredictorKind.NONE, memory.pageCount());
         int words = (memory.pageCount() + 63) >>> 6;
@@ -150,6 +152,7 @@ public final class CheckpointEngine {
         ring.add(first);
         strategy.start(first);
         if (strategy.usesTraps()) memory.setProtection(true);
+        blocks.capture(this::blockTrap);
         scheduleAfter(first);
         announce(first);
     }
@@ -159,7 +162,10 @@ public final class CheckpointEngine {
      * checkpoints describe a guest that no longer runs).
      */
     public void restart() {
-        for (Checkpoint c : ring) c.pages.releaseAll(store);
+        for (Checkpoint c : ring) {
+            c.pages.releaseAll(store);
+            blocks.release(c);
+        }
         ring.clear();
         started = false;
         forceBoundary = false;
@@ -171,6 +177,7 @@ public final class CheckpointEngine {
     public void stop() {
         memory.setProtection(false);
         memory.setWriteTrap(null);
+        blocks.capture(null);
         started = false;
     }
 
@@ -240,7 +247,8 @@ public final class CheckpointEngine {
     private Checkpoint newCheckpoint() {
         byte[] state = machine.saveState().encode();
         long ticks = machine.clock.now();
-        return new Checkpoint(nextId++, machine.cpu.icount(), ticks, machine.clock.toNanos(ticks), System.nanoTime(), state);
+        return new Checkpoint(nextId++, machine.cpu.icount(), ticks, machine.clock.toNanos(ticks), System.nanoTime(), state,
+                blocks.drives());
     }
 
     private void boundary() {
@@ -277,6 +285,7 @@ public final class CheckpointEngine {
             memory.protectAll();
             precopy(next);
         }
+        blocks.newEpoch();
         retain();
         inBoundary = false;
         scheduleAfter(next);
@@ -331,6 +340,14 @@ public final class CheckpointEngine {
         c.epoch.trapNanos += System.nanoTime() - t;
     }
 
+    private void blockTrap(int drive, int block) {
+        Checkpoint c = newest();
+        makeRoomFor(1, c);
+        blocks.save(c, drive, block);
+        c.epoch.blocksTrapped++;
+        totals.blocksTrapped++;
+    }
+
     // --- retention and the memory budget -----------------------------------------------------------
 
     /**
@@ -351,7 +368,7 @@ public final class CheckpointEngine {
         long bytes = 0;
         for (int i = ring.size() - 1; i >= 0; i--) {
             Checkpoint c = ring.get(i);
-            bytes += strategy.bytesFor(c) + c.state.length;
+            bytes += strategy.bytesFor(c) + blocks.bytesFor(c) + c.state.length;
             if (c.guestNanos <= start) break;
         }
         return bytes;
@@ -377,6 +394,7 @@ public final class CheckpointEngine {
 
     private void dropOldest(String why) {
         strategy.dropOldest(ring);
+        blocks.release(ring.get(0));
         Checkpoint dropped = ring.remove(0);
         totals.dropped++;
         if (why == null) return;
@@ -425,6 +443,10 @@ public final class CheckpointEngine {
         boolean traps = strategy.usesTraps();
         memory.setProtection(false);
         int restored = strategy.restore(ring, target, written);
+        int at = ring.indexOf(target);
+        int blocksRestored = blocks.restore(ring, at);
+        for (int i = at; i < ring.size(); i++) blocks.release(ring.get(i));
+        blocks.newEpoch();
         strategy.afterRollback(ring, target);
         while (newest() != target) ring.remove(ring.size() - 1);
         machine.restoreState(MachineState.decode(target.state));
@@ -440,6 +462,7 @@ public final class CheckpointEngine {
         totals.rollbackNanos += nanos;
         totals.maxRollbackNanos = Math.max(totals.maxRollbackNanos, nanos);
         totals.pagesRestored += restored;
+        totals.blocksRestored += blocksRestored;
         CheckpointInfo info = info(target);
         for (RollbackListener l : listeners) l.rolledBack(info, fromIcount);
         return new RollbackReport(info, restored, nanos, fromIcount);
@@ -454,6 +477,11 @@ public final class CheckpointEngine {
     private void verify(Checkpoint target) {
         boolean stateBad = !target.stateIntact();
         SortedSet<Integer> bad = strategy.corruptFor(ring, target);
+        SortedSet<Integer> badBlocks = new java.util.TreeSet<>();
+        for (int i = ring.indexOf(target); i < ring.size(); i++) {
+            if (!blocks.intact(ring.get(i))) badBlocks.add(ring.get(i).id);
+        }
+        bad.addAll(badBlocks);
         if (!stateBad && bad.isEmpty()) return;
         List<String> what = new ArrayList<>();
         java.util.SortedSet<Integer> corrupt = new java.util.TreeSet<>(bad);
@@ -468,7 +496,8 @@ public final class CheckpointEngine {
                     + " are corrupt or missing");
             for (Checkpoint c : ring) {
                 for (int b : bad) {
-                    if (strategy.unreachable(c, b)) {
+                    // block logs are undo logs whatever the mode: a bad one cuts the chain to everything at or before it
+                    if (strategy.unreachable(c, b) || (badBlocks.contains(b) && c.id <= b)) {
                         unreachable.add(c.id);
                         break;
                     }
@@ -491,6 +520,7 @@ public final class CheckpointEngine {
             Checkpoint c = ring.get(i);
             if (!c.stateIntact()) continue;
             boolean ok = true;
+            for (int j = i; j < ring.size() && ok; j++) ok = blocks.intact(ring.get(j));
             for (Checkpoint l : strategy.logsNeeded(ring, c)) {
                 if (!logOk.computeIfAbsent(l, strategy::logIntact)) {
                     ok = false;
@@ -510,7 +540,7 @@ public final class CheckpointEngine {
     public List<Integer> integrityCheck() {
         List<Integer> bad = new ArrayList<>();
         for (Checkpoint c : ring) {
-            if (!c.stateIntact() || !strategy.logIntact(c)) bad.add(c.id);
+            if (!c.stateIntact() || !strategy.logIntact(c) || !blocks.intact(c)) bad.add(c.id);
         }
         return bad;
     }
@@ -532,7 +562,7 @@ public final class CheckpointEngine {
 
     private CheckpointInfo info(Checkpoint c) {
         Checkpoint.EpochCounters e = c.epoch;
-        return new CheckpointInfo(c.id, c.icount, c.guestNanos, c.pages.size(), strategy.bytesFor(c) + c.state.length,
+        return new CheckpointInfo(c.id, c.icount, c.guestNanos, c.pages.size(), strategy.bytesFor(c) + blocks.bytesFor(c) + c.state.length,
                 e.pauseNanos, e.trapped, e.precopied, e.written, e.hits, e.waste, e.closed, c.state.length);
     }
 
@@ -553,6 +583,27 @@ public final class CheckpointEngine {
     void corruptImage(int id, int index, int bit) {
         Checkpoint c = byId(id);
         store.corrupt(c.pages.slot(index % c.pages.size()), bit);
+    }
+
+    /** Disk blocks whose pre-images were kept, and written back by rollbacks, over the whole run. */
+    public long blocksCaptured() {
+        return totals.blocksTrapped;
+    }
+
+    public long blocksRestored() {
+        return totals.blocksRestored;
+    }
+
+    /** For tests of the integrity checks: flips a bit in a stored block image of checkpoint {@code id} (drive 0). */
+    void corruptBlockImage(int id, int bit) {
+        SavedPages log = byId(id).blocks[0];
+        for (int j = 0; j < log.size(); j++) {
+            if (log.slot(j) != SavedPages.ABSENT) {
+                store.corrupt(log.slot(j), bit);
+                return;
+            }
+        }
+        throw new IllegalStateException("checkpoint " + id + " holds no block image");
     }
 
     /** For tests: flips a bit in checkpoint {@code id}'s saved state. */
@@ -610,6 +661,8 @@ public final class CheckpointEngine {
         long rollbackNanos;
         long maxRollbackNanos;
         long pagesRestored;
+        long blocksTrapped;
+        long blocksRestored;
         long dropped;
         long earlyBoundaries;
 

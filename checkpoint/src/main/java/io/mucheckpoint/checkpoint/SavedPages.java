@@ -12,6 +12,12 @@ import java.util.Arrays;
  * CRCs protect the pages, the digest protects the list of which page is where.
  */
 final class SavedPages {
+    /**
+     * The slot of an entry that holds no image: a disk block that was not in the overlay yet (its
+     * pre-image is the base image), so rolling back removes it from the overlay.
+     */
+    static final int ABSENT = -1;
+
     private int[] pages = new int[16];
     private int[] slots = new int[16];
     private int count;
@@ -82,7 +88,7 @@ final class SavedPages {
                 pages[w] = pages[i];
                 slots[w] = slots[i];
                 w++;
-            } else {
+            } else if (slots[i] != ABSENT) {
                 drop.accept(slots[i]);
             }
         }
@@ -106,7 +112,7 @@ final class SavedPages {
     }
 
     void releaseAll(PageStore store) {
-        for (int i = 0; i < count; i++) store.release(slots[i]);
+        for (int i = 0; i < count; i++) if (slots[i] != ABSENT) store.release(slots[i]);
         count = 0;
         index = null;
         digest = 0;

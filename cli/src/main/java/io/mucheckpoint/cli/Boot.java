@@ -13,7 +13,7 @@ final class Boot {
     static Machine machine(GuestOptions guest, Path restore, ConsoleSink out) {
         if (restore != null) return Snapshots.restore(restore, guest, out);
         MachineConfig config = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
-                .withReboot(guest.reboot);
+                .withReboot(guest.reboot).withDrives(guest.drives());
         try {
             return new Machine(config, guest.image(), out, out);
         } catch (LoadException e) {

@@ -73,6 +73,7 @@ final class ConsoleCommand implements Callable<Integer> {
                 session.close();
                 if (output != null) writeOutput(session);
             }
+            Drives.commit(machine);
             terminal.writer().flush();
             terminal.close();
         }

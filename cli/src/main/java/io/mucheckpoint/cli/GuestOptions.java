@@ -47,6 +47,27 @@ final class GuestOptions {
     @Option(names = "--reboot", description = "Reboot the guest on a triple fault or reset request instead of stopping.")
     boolean reboot;
 
+    @Option(names = "--drive", paramLabel = "FILE[,readonly][,writeback][,format=raw]",
+            description = "A raw disk image as a virtio-blk disk (repeatable, up to 4). The file is never written unless"
+                    + " ,writeback is given: writes go to an in-memory overlay that rolls back with the checkpoints,"
+                    + " and ,writeback copies it into the file at exit. See docs/disk.md.")
+    java.util.List<String> drive = new java.util.ArrayList<>();
+
+    java.util.List<io.mucheckpoint.vmm.disk.DriveConfig> drives() {
+        if (drive.size() > io.mucheckpoint.vmm.MachineConfig.MAX_DRIVES) {
+            throw new VmmException(ExitStatus.USAGE, "at most " + io.mucheckpoint.vmm.MachineConfig.MAX_DRIVES + " --drive options");
+        }
+        java.util.List<io.mucheckpoint.vmm.disk.DriveConfig> out = new java.util.ArrayList<>();
+        for (String spec : drive) {
+            io.mucheckpoint.vmm.disk.DriveConfig d = parse(() -> io.mucheckpoint.vmm.disk.DriveConfig.parse(spec), "--drive");
+            if (Files.isDirectory(d.file())) throw new VmmException(ExitStatus.NO_INPUT, "cannot read " + d.file() + ": it is a directory");
+            if (!Files.exists(d.file())) throw new VmmException(ExitStatus.NO_INPUT, "cannot read " + d.file() + ": no such file");
+            if (!Files.isReadable(d.file())) throw new VmmException(ExitStatus.NO_INPUT, "cannot read " + d.file() + ": permission denied");
+            out.add(d);
+        }
+        return out;
+    }
+
     GuestImage image() {
         int chosen = (workload != null ? 1 : 0) + (kernel != null ? 1 : 0) + (bios != null ? 1 : 0) + (flat != null ? 1 : 0)
                 + (linux != null ? 1 : 0);

@@ -76,7 +76,8 @@ final class InjectCommand implements Callable<Integer> {
         List<Long> latencies = new ArrayList<>();
         if (sweep == null || sweep.isEmpty()) latencies.add(base.latencyNanos());
         else for (String s : sweep) latencies.add(GuestOptions.parse(() -> Units.guestNanos(s), "--sweep-latency"));
-        MachineConfig mc = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond());
+        MachineConfig mc = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
+                .withDrives(guest.drives());
         GuestImage image = guest.image();
         PrintStream err = System.err;
         Campaign first;

@@ -123,14 +123,16 @@ final class RunCommand implements Callable<Integer> {
         }
         Thread input = startInputPump(machine);
         long t0 = System.nanoTime();
+        int status;
         try {
-            return runToEnd(machine, engine, recovery, out);
+            status = runToEnd(machine, engine, recovery, out);
         } finally {
             out.flush();
             if (traceOut != null) traceOut.close();
             if (input != null) input.interrupt();
             if (engine != null) report(engine, machine, System.nanoTime() - t0);
         }
+        return Drives.commit(machine) || status != ExitStatus.OK ? status : ExitStatus.NO_INPUT;
     }
 
     private Writer startTrace(Machine machine) throws IOException {
@@ -199,8 +201,10 @@ final class RunCommand implements Callable<Integer> {
             throw new VmmException(ExitStatus.INTERNAL, "internal error: " + session.failure() + " (run with -vv for details)");
         }
         RunResult r = session.finish();
+        boolean committed = Drives.commit(machine);
         if (end == Interactive.End.INTERRUPTED || r == null) return ExitStatus.INTERRUPTED;
-        return status(r);
+        int status = status(r);
+        return committed || status != ExitStatus.OK ? status : ExitStatus.NO_INPUT;
     }
 
     private int status(RunResult r) {

@@ -17,6 +17,9 @@ final class Snapshots {
         if (guest.kernel != null || guest.bios != null || guest.flat != null || guest.linux != null || guest.workload != null) {
             throw new VmmException(ExitStatus.USAGE, "--restore resumes the guest saved in the file: name no other guest");
         }
+        if (!guest.drive.isEmpty()) {
+            throw new VmmException(ExitStatus.USAGE, "--restore reattaches the drives saved in the file: give no --drive");
+        }
         SnapshotFile.Contents c;
         try {
             c = SnapshotFile.load(file);

@@ -18,6 +18,9 @@ final class CliRun {
         this.err = err;
     }
 
+    /** What the next runs read on standard input (default: nothing). */
+    static volatile byte[] input = new byte[0];
+
     static synchronized CliRun of(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         InputStream oldIn = System.in;
@@ -27,7 +30,7 @@ final class CliRun {
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             // vmm run feeds standard input to the guest: give it none, so that it never reads the
             // test JVM's own standard input (where surefire talks to its forked JVM).
-            System.setIn(new ByteArrayInputStream(new byte[0]));
+            System.setIn(new ByteArrayInputStream(input));
             int status = Main.execute(args);
             System.out.flush();
             System.err.flush();

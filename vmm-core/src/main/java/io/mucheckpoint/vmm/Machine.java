@@ -13,13 +13,18 @@ import io.mucheckpoint.vmm.dev.GuestServicesPort;
 import io.mucheckpoint.vmm.dev.IoPortBus;
 import io.mucheckpoint.vmm.dev.Keyboard8042;
 import io.mucheckpoint.vmm.dev.MachineControl;
-import io.mucheckpoint.vmm.dev.PciConfigPorts;
+import io.mucheckpoint.vmm.dev.PciBus;
+import io.mucheckpoint.vmm.dev.PciFunction;
 import io.mucheckpoint.vmm.dev.Pic8259Pair;
 import io.mucheckpoint.vmm.dev.Pit8254;
 import io.mucheckpoint.vmm.dev.Port92;
 import io.mucheckpoint.vmm.dev.PostCodePort;
 import io.mucheckpoint.vmm.dev.SystemControlPortB;
 import io.mucheckpoint.vmm.dev.Uart16550;
+import io.mucheckpoint.vmm.dev.VirtioBlk;
+import io.mucheckpoint.vmm.disk.DiskImage;
+import io.mucheckpoint.vmm.disk.DiskOverlay;
+import io.mucheckpoint.vmm.disk.DriveConfig;
 import io.mucheckpoint.vmm.load.LinuxLoader;
 import io.mucheckpoint.vmm.load.LoadException;
 import io.mucheckpoint.vmm.load.MultibootLoader;
@@ -62,7 +67,9 @@ public final class Machine implements MachineControl {
     public final Port92 port92;
     public final PostCodePort post;
     public final SystemControlPortB portB;
-    public final PciConfigPorts pci;
+    public final PciBus pci;
+    /** The virtio-blk drives, in --drive order (PCI slots 1, 2, ...). */
+    public final List<VirtioBlk> drives = new ArrayList<>();
     private final List<Component<?>> components = new ArrayList<>();
     private final List<Clocked> clocked = new ArrayList<>();
     private final List<GuestServicesListener> serviceListeners = new CopyOnWriteArrayList<>();
@@ -132,7 +139,9 @@ public final class Machine implements MachineControl {
         this.port92 = new Port92(this);
         this.post = new PostCodePort();
         this.portB = new SystemControlPortB(pit);
-        this.pci = new PciConfigPorts();
+        this.pci = new PciBus(io);
+        pci.plug(0, new PciFunction(HOST_BRIDGE, null));
+        openDrives();
         pic.attachTo(io);
         pit.attachTo(io);
         portB.attachTo(io);
@@ -168,12 +177,46 @@ public final class Machine implements MachineControl {
         components.add(new Component<>("kbc", Keyboard8042.State.class, kbc));
         components.add(new Component<>("port92", Port92.State.class, port92));
         components.add(new Component<>("post", PostCodePort.State.class, post));
-        components.add(new Component<>("pci", PciConfigPorts.State.class, pci));
+        components.add(new Component<>("pci", PciBus.State.class, pci));
+        for (int i = 0; i < drives.size(); i++) components.add(new Component<>("vblk" + i, VirtioBlk.State.class, drives.get(i)));
         clocked.add(pit);
         clocked.add(rtc);
+        clocked.addAll(drives);
         initialDeviceStates = new ArrayList<>();
         for (Component<?> c : components) initialDeviceStates.add(c.save());
         boot();
+    }
+
+    /** The i440FX host bridge at 00:00.0, as QEMU's pc machine has it (Linux looks for a host bridge before trusting mechanism #1). */
+    private static final PciFunction.Identity HOST_BRIDGE =
+            new PciFunction.Identity("host bridge", 0x8086, 0x1237, 0x060000, 2, 0x1AF4, 0x1100, 0, 0, 0, 0);
+    /** Where drive i's BAR and interrupt are, as firmware would have assigned them. */
+    private static final int DRIVE_IO_BASE = 0xC000;
+    private static final int[] DRIVE_IRQ = {11, 10, 11, 10};
+
+    private void openDrives() throws LoadException {
+        List<DriveConfig> cfg = config.drives();
+        List<DiskImage> opened = new ArrayList<>();
+        try {
+            for (DriveConfig d : cfg) opened.add(DiskImage.open(d));
+        } catch (LoadException e) {
+            for (DiskImage d : opened) d.close();
+            throw e;
+        }
+        for (int i = 0; i < opened.size(); i++) {
+            int irq = DRIVE_IRQ[i];
+            VirtioBlk dev = new VirtioBlk(memory, new DiskOverlay(opened.get(i)), cfg.get(i).readOnly(), clock, pic, irq,
+                    "ucheckpoint-disk" + i);
+            PciFunction f = new PciFunction(VirtioBlk.pciIdentity(DRIVE_IO_BASE + i * VirtioBlk.BAR_SIZE, irq), dev);
+            dev.connect(f);
+            pci.plug(1 + i, f);
+            drives.add(dev);
+        }
+    }
+
+    /** Closes the drives' image files (the machine must not run afterwards). */
+    public void closeDrives() {
+        for (VirtioBlk d : drives) d.disk().base().close();
     }
 
     private static byte[] checkRom(GuestImage.Bios b) throws LoadException {

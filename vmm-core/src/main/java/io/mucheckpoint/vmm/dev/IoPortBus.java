@@ -7,7 +7,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The 64 KiB I/O port space: each port belongs to at most one device, fixed at wiring time.
+ * The 64 KiB I/O port space: each port belongs to at most one device. Most are fixed at wiring
+ * time; a PCI BAR's ports move when the guest reprograms the BAR ({@link #tryRegister}, {@link #unregister}).
  *
  * <p>Unclaimed ports behave like an empty ISA bus: reads float to all ones, writes vanish. Guests
  * (Linux above all) probe for hardware that is not there, so this is normal and logged at debug,
@@ -35,6 +36,18 @@ public final class IoPortBus implements IoBus {
             }
         }
         for (int p = firstPort; p < firstPort + count; p++) owners[p] = device;
+    }
+
+    /** Like {@link #register}, but gives nothing and returns false if any of the ports is taken. */
+    public boolean tryRegister(int firstPort, int count, IoDevice device) {
+        for (int p = firstPort; p < firstPort + count; p++) if (p >= PORTS || owners[p] != null) return false;
+        register(firstPort, count, device);
+        return true;
+    }
+
+    /** Takes back ports {@code [firstPort, firstPort + count)} from {@code device} (ports it does not own stay). */
+    public void unregister(int firstPort, int count, IoDevice device) {
+        for (int p = firstPort; p < firstPort + count && p < PORTS; p++) if (owners[p] == device) owners[p] = null;
     }
 
     /** The device owning {@code port}, or null. */

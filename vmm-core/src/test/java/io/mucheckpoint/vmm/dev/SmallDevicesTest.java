@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Port 0x92, POST codes, the debug console and exit, PCI configuration ports, guest services. */
+/** Port 0x92, POST codes, the debug console and exit, guest services (PCI: PciBusTest). */
 class SmallDevicesTest {
     private final IoPortBus bus = new IoPortBus();
     private final RecordingMachine machine = new RecordingMachine();
@@ -59,29 +59,6 @@ class SmallDevicesTest {
         bus.out(0xE9, 1, 0x169);
         assertEquals(List.of((int) 'h', 0x69), out);
         assertEquals(0xE9, bus.in(0xE9, 1));
-    }
-
-    @Test
-    void pciConfigurationFindsNoDevices() {
-        PciConfigPorts pci = new PciConfigPorts();
-        pci.attachTo(bus);
-        bus.out(0xCF8, 4, 0x8000_0000);
-        assertEquals(0x8000_0000, bus.in(0xCF8, 4));
-        bus.out(0xCF8, 4, 0xFFFF_FFFF);
-        assertEquals(0x80FF_FFFC, bus.in(0xCF8, 4));
-        assertEquals(0xFFFF_FFFF, bus.in(0xCFC, 4));
-        assertEquals(0xFFFF, bus.in(0xCFE, 2));
-        assertEquals(0xFF, bus.in(0xCFF, 1));
-        assertEquals(0xFF, bus.in(0xCF9, 1));
-        bus.out(0xCFC, 4, 0x1234);
-        bus.out(0xCF9, 1, 0x06); // the PIIX reset register is not modelled
-        assertEquals(0x80FF_FFFC, bus.in(0xCF8, 4));
-        assertEquals(List.of(), machine.events);
-        PersistentContract.of(PciConfigPorts::new, p -> List.of(p))
-                .prepare(p -> p.out(0xCF8, 4, 0x8000_1234))
-                .mutate(p -> p.out(0xCF8, 4, 0))
-                .observe(p -> p.in(0xCF8, 4))
-                .verify();
     }
 
     @Test
