@@ -1,4 +1,4 @@
-package io.mucheckpoint.bench;
+package io.mucheckpoint.checkpoint.chart;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -16,48 +16,127 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 
 /**
- * Line and bar charts as PNG files, drawn with Java2D so the report needs nothing outside the JDK.
- * An x axis may be logarithmic; series are drawn in a fixed palette with a legend.
+ * Line and bar charts as PNG files, drawn with Java2D so that nothing outside the JDK is needed.
+ * The benchmark report and the {@code vmm} command ({@code --stats-plot}, {@code --plot}) both draw
+ * with it, which is why it lives in a module both depend on. An axis may be logarithmic; series are
+ * drawn in a fixed palette with a legend; bars may carry an interval (an error bar); several charts
+ * can be stacked into one picture as panels.
  */
-final class Plot {
+public final class Chart {
     private static final Color[] PALETTE = {
         new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd),
         new Color(0xff7f0e), new Color(0x8c564b), new Color(0x17becf), new Color(0x7f7f7f)
     };
-    private static final int W = 880, H = 520, LEFT = 80, RIGHT = 190, TOP = 50, BOTTOM = 70;
+    /** The size of one chart (one panel of a stacked picture). */
+    public static final int W = 880, H = 520;
+    private static final int LEFT = 80, RIGHT = 190, TOP = 50, BOTTOM = 70;
+    /** More distinct x values than this get evenly spaced ticks instead of one tick per value. */
+    private static final int MAX_VALUE_TICKS = 15;
+
+    /** Something that draws itself into a {@link #W} by {@link #H} area at the origin. */
+    @FunctionalInterface
+    public interface Panel {
+        void draw(Graphics2D g);
+    }
 
     private final String title;
     private final String xLabel;
     private final String yLabel;
     private boolean logX;
     private boolean logY;
+    private boolean markers = true;
+    private boolean roundTicks;
+    private String note;
+    /** Per series, its points: {x, y} or, for a bar with an interval, {x, y, low, high}. */
     private final Map<String, List<double[]>> series = new LinkedHashMap<>();
 
-    Plot(String title, String xLabel, String yLabel) {
+    public Chart(String title, String xLabel, String yLabel) {
         this.title = title;
         this.xLabel = xLabel;
         this.yLabel = yLabel;
     }
 
-    Plot logX() {
+    public Chart logX() {
         logX = true;
         return this;
     }
 
-    Plot logY() {
+    public Chart logY() {
         logY = true;
         return this;
     }
 
-    Plot point(String name, double x, double y) {
+    /** Lines without a dot at each point (for long series such as a timeline). */
+    public Chart noMarkers() {
+        markers = false;
+        return this;
+    }
+
+    /** Y ticks at round numbers (1, 2 or 5 times a power of ten apart) rather than at fifths of the range. */
+    public Chart roundTicks() {
+        roundTicks = true;
+        return this;
+    }
+
+    /** A line of small grey text under the title (what the chart shows, or what is missing from it). */
+    public Chart note(String text) {
+        note = text;
+        return this;
+    }
+
+    public Chart point(String name, double x, double y) {
         series.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {x, y});
         return this;
     }
 
+    /** A bar in category {@code category} (an index) with the interval [{@code low}, {@code high}] drawn over it. */
+    public Chart bar(String name, int category, double value, double low, double high) {
+        series.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {category, value, low, high});
+        return this;
+    }
+
+    public boolean isEmpty() {
+        return series.isEmpty();
+    }
+
     /** A line chart of every series. */
-    void writeLines(Path file) throws IOException {
-        BufferedImage img = canvas();
-        Graphics2D g = img.createGraphics();
+    public void writeLines(Path file) throws IOException {
+        write(file, lines());
+    }
+
+    /** Grouped bars: one group per x category (the x values are indexes into {@code categories}). */
+    public void writeBars(Path file, List<String> categories) throws IOException {
+        write(file, bars(categories));
+    }
+
+    /** This chart as a line chart panel. */
+    public Panel lines() {
+        return this::drawLines;
+    }
+
+    /** This chart as a grouped bar chart panel. */
+    public Panel bars(List<String> categories) {
+        return g -> drawBars(g, categories);
+    }
+
+    /** Writes the panels one below the other into one PNG file. */
+    public static void write(Path file, Panel... panels) throws IOException {
+        BufferedImage img = new BufferedImage(W, H * panels.length, BufferedImage.TYPE_INT_RGB);
+        Graphics2D bg = img.createGraphics();
+        bg.setColor(Color.WHITE);
+        bg.fillRect(0, 0, img.getWidth(), img.getHeight());
+        bg.dispose();
+        for (int i = 0; i < panels.length; i++) {
+            Graphics2D g = img.createGraphics();
+            g.translate(0, i * H);
+            g.clipRect(0, 0, W, H);
+            panels[i].draw(g);
+            g.dispose();
+        }
+        if (!ImageIO.write(img, "png", file.toFile())) throw new IOException("no PNG writer in this JDK");
+    }
+
+    private void drawLines(Graphics2D g) {
         setup(g);
         double[] xr = range(0), yr = range(1);
         axes(g, xr, yr);
@@ -66,25 +145,21 @@ final class Plot {
             List<double[]> pts = new ArrayList<>(e.getValue());
             pts.sort((a, b) -> Double.compare(a[0], b[0]));
             g.setColor(PALETTE[c % PALETTE.length]);
-            g.setStroke(new BasicStroke(2.2f));
+            g.setStroke(new BasicStroke(markers ? 2.2f : 1.4f));
             int px = -1, py = -1;
             for (double[] p : pts) {
                 int x = sx(p[0], xr), y = sy(p[1], yr);
                 if (px >= 0) g.drawLine(px, py, x, y);
-                g.fillOval(x - 4, y - 4, 8, 8);
+                if (markers) g.fillOval(x - 4, y - 4, 8, 8);
                 px = x;
                 py = y;
             }
             legend(g, c, e.getKey());
             c++;
         }
-        ImageIO.write(img, "png", file.toFile());
     }
 
-    /** Grouped bars: one group per x category (the x values are indexes into {@code categories}). */
-    void writeBars(Path file, List<String> categories) throws IOException {
-        BufferedImage img = canvas();
-        Graphics2D g = img.createGraphics();
+    private void drawBars(Graphics2D g, List<String> categories) {
         setup(g);
         double[] yr = range(1);
         yr[0] = Math.min(0, yr[0]);
@@ -103,26 +178,29 @@ final class Plot {
         }
         int c = 0;
         for (Map.Entry<String, List<double[]>> e : series.entrySet()) {
-            g.setColor(PALETTE[c % PALETTE.length]);
+            Color colour = PALETTE[c % PALETTE.length];
             for (double[] p : e.getValue()) {
                 double x0 = sx(p[0], xr) - groupWidth * 0.4 + c * barWidth;
                 int y = sy(p[1], yr), y0 = sy(0, yr);
-                g.fillRect((int) x0, Math.min(y, y0), (int) Math.max(1, barWidth - 2), Math.abs(y0 - y));
+                int width = (int) Math.max(1, barWidth - 2);
+                g.setColor(colour);
+                g.fillRect((int) x0, Math.min(y, y0), width, Math.abs(y0 - y));
+                if (p.length == 4) errorBar(g, (int) x0 + width / 2, sy(p[2], yr), sy(p[3], yr), Math.max(2, width / 4));
             }
+            g.setColor(colour);
             legend(g, c, e.getKey());
             c++;
         }
         g.setColor(Color.DARK_GRAY);
         g.drawString(xLabel, LEFT + (W - LEFT - RIGHT) / 2 - g.getFontMetrics().stringWidth(xLabel) / 2, H - 20);
-        ImageIO.write(img, "png", file.toFile());
     }
 
-    private BufferedImage canvas() {
-        BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, W, H);
-        return img;
+    private static void errorBar(Graphics2D g, int x, int yLow, int yHigh, int cap) {
+        g.setColor(Color.BLACK);
+        g.setStroke(new BasicStroke(1.2f));
+        g.drawLine(x, yLow, x, yHigh);
+        g.drawLine(x - cap, yLow, x + cap, yLow);
+        g.drawLine(x - cap, yHigh, x + cap, yHigh);
     }
 
     private void setup(Graphics2D g) {
@@ -131,6 +209,11 @@ final class Plot {
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
         g.drawString(title, LEFT, 30);
+        if (note != null) {
+            g.setColor(Color.GRAY);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            g.drawString(note, LEFT, 45);
+        }
     }
 
     private double[] range(int axis) {
@@ -139,6 +222,7 @@ final class Plot {
             for (double[] p : pts) {
                 lo = Math.min(lo, p[axis]);
                 hi = Math.max(hi, p[axis]);
+                if (axis == 1 && p.length == 4) hi = Math.max(hi, p[3]);
             }
         }
         if (lo == Double.MAX_VALUE) return new double[] {0, 1};
@@ -164,7 +248,13 @@ final class Plot {
         axesY(g, yr);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         List<Double> xs = new ArrayList<>();
-        for (List<double[]> pts : series.values()) for (double[] p : pts) if (!xs.contains(p[0])) xs.add(p[0]);
+        for (List<double[]> pts : series.values()) {
+            for (double[] p : pts) {
+                if (xs.size() > MAX_VALUE_TICKS) break;
+                if (!xs.contains(p[0])) xs.add(p[0]);
+            }
+        }
+        if (xs.size() > MAX_VALUE_TICKS && !logX) xs = evenTicks(xr, 8);
         for (double x : xs) {
             int px = sx(x, xr);
             g.setColor(new Color(0xEEEEEE));
@@ -176,19 +266,36 @@ final class Plot {
         g.drawString(xLabel, LEFT + (W - LEFT - RIGHT) / 2 - g.getFontMetrics().stringWidth(xLabel) / 2, H - 20);
     }
 
+    /** Round-numbered ticks (1, 2 or 5 times a power of ten apart) across a linear range. */
+    private static List<Double> evenTicks(double[] r, int about) {
+        double raw = (r[1] - r[0]) / about;
+        double mag = Math.pow(10, Math.floor(Math.log10(raw)));
+        double step = raw / mag < 2 ? mag : raw / mag < 5 ? 2 * mag : 5 * mag;
+        List<Double> ticks = new ArrayList<>();
+        for (long k = (long) Math.ceil(r[0] / step); k * step <= r[1]; k++) ticks.add(k * step);
+        return ticks;
+    }
+
     private void axesY(Graphics2D g, double[] yr) {
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.setColor(Color.DARK_GRAY);
         g.drawLine(LEFT, TOP, LEFT, H - BOTTOM);
         g.drawLine(LEFT, H - BOTTOM, W - RIGHT, H - BOTTOM);
-        for (int k = 0; k <= 5; k++) {
-            double v = yr[0] + (yr[1] - yr[0]) * k / 5;
+        // Where the ticks go, as fractions of the axis from the bottom, and the value at each.
+        List<double[]> ticks = new ArrayList<>();
+        if (roundTicks && !logY) {
+            for (double v : evenTicks(yr, 5)) ticks.add(new double[] {(v - yr[0]) / (yr[1] - yr[0]), v});
+        } else {
+            for (int k = 0; k <= 5; k++) ticks.add(new double[] {(double) k / 5, yr[0] + (yr[1] - yr[0]) * k / 5});
+        }
+        for (double[] tick : ticks) {
+            double v = tick[1];
             double value = logY ? Math.pow(10, v) : v;
-            int y = H - BOTTOM - (int) Math.round((double) k / 5 * (H - TOP - BOTTOM));
+            int y = H - BOTTOM - (int) Math.round(tick[0] * (H - TOP - BOTTOM));
             g.setColor(new Color(0xEEEEEE));
             g.drawLine(LEFT + 1, y, W - RIGHT, y);
             g.setColor(Color.DARK_GRAY);
-            String t = num(value);
+            String t = roundTicks && value == Math.rint(value) ? String.format(Locale.ROOT, "%.0f", value) : num(value);
             g.drawString(t, LEFT - 8 - g.getFontMetrics().stringWidth(t), y + 4);
         }
         Graphics2D r = (Graphics2D) g.create();
@@ -205,7 +312,8 @@ final class Plot {
         g.drawString(name, x + 20, y);
     }
 
-    static String num(double v) {
+    /** A tick label: few digits, more of them for small values. */
+    public static String num(double v) {
         double a = Math.abs(v);
         if (a >= 1000) return String.format(Locale.ROOT, "%.0f", v);
         if (a >= 10) return String.format(Locale.ROOT, "%.0f", v);
