@@ -308,7 +308,10 @@ public final class Chart {
         int x = W - RIGHT + 20, y = TOP + 10 + index * 20;
         g.fillRect(x, y - 9, 14, 10);
         g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        // A long name gets a smaller font rather than running off the picture's edge.
+        int size = 12;
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, size));
+        while (size > 8 && x + 20 + g.getFontMetrics().stringWidth(name) > W - 4) g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, --size));
         g.drawString(name, x + 20, y);
     }
 
