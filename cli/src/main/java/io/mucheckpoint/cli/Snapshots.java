@@ -17,6 +17,13 @@ final class Snapshots {
         if (guest.kernel != null || guest.bios != null || guest.flat != null || guest.linux != null || guest.workload != null) {
             throw new VmmException(ExitStatus.USAGE, "--restore resumes the guest saved in the file: name no other guest");
         }
+        // The snapshot carries the guest's command line, RAM, clock rate and reset behaviour: refuse rather than ignore.
+        for (String option : new String[] {"--append", "--initrd", "--ram", "--ips", "--reboot"}) {
+            if (guest.given(option)) {
+                throw new VmmException(ExitStatus.USAGE, option + " cannot change a restored machine (the snapshot holds its command"
+                        + " line, RAM, clock rate and reset behaviour): drop " + option);
+            }
+        }
         SnapshotFile.Contents c;
         try {
             c = SnapshotFile.load(file);
