@@ -40,11 +40,11 @@ final class CheckpointOptions {
     String memory;
 
     /**
-     * The shortest epoch, in guest instructions. A boundary costs the host about 20-100 us however
-     * short the epoch (mcf size=test: 21 us each at 100-instruction epochs, 42 us at 1,000, 100 us at
-     * 10,000, from `vmm run mcf --append size=test --interval X --stats` against 50ms, five runs each);
-     * below 10,000 instructions (100 us at the default --ips) the pauses take longer than the guest's
-     * own execution, and at 1i a 4-second job runs for hours.
+     * The shortest epoch, in guest instructions. A boundary costs the host 14-70 us of CPU however
+     * short the epoch (mcf size=test, median user CPU per extra boundary against 50ms, five runs
+     * each: 14 us at 100-instruction epochs, 40 us at 1,000, 69 us at 10,000), while 1,000
+     * instructions run in about 15 us: below 10,000 instructions (100 us at the default --ips) the
+     * pauses exceed the guest's own execution, and at 1i a 4-second job needs hours.
      */
     static final long FLOOR_INSTRUCTIONS = 10_000;
 

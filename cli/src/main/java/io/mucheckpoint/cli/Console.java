@@ -274,12 +274,14 @@ final class Console {
                     pauseAndWait();
                     return null;
                 });
-        command("wait", "wait [SECONDS]", "wait until the guest stops (breakpoint, until, pause, its end)",
-                "Blocks until the guest is no longer running, or SECONDS pass. Ctrl-C pauses the guest and ends the wait.",
+        command("wait", "wait [SECONDS | DURATION]", "wait until the guest stops (breakpoint, until, pause, its end)",
+                "Blocks until the guest is no longer running, or until that much time passes on the host's clock: a number"
+                        + " of seconds, or a duration such as 1.5s or 500ms. Ctrl-C pauses the guest and ends the wait.",
                 Args.NONE, a -> {
-                    if (a.size() > 1) throw usage("usage: wait [SECONDS]");
-                    long millis = a.isEmpty() ? Long.MAX_VALUE / 2 : Math.min(Long.MAX_VALUE / 2000, parseCount(a.get(0), "seconds")) * 1000L;
-                    if (!session.awaitStop(millis)) throw usage("the guest is still running after " + a.get(0) + " s");
+                    if (a.size() > 1) throw usage("usage: wait [SECONDS | DURATION]");
+                    long millis = a.isEmpty() ? Long.MAX_VALUE / 2 : waitMillis(a.get(0));
+                    if (!session.awaitStop(millis)) throw usage("the guest is still running after " + a.get(0)
+                            + (a.get(0).matches("\\d+") ? " s" : ""));
                     return null;
                 });
         command("step,s", "step [N]", "execute N instructions (default 1) and show the next one",
@@ -566,6 +568,16 @@ final class Console {
             return Units.count(s.replace("_", ""));
         } catch (IllegalArgumentException e) {
             throw usage("'" + s + "' is not a count of " + what + " (like 100, 5k or 2M)");
+        }
+    }
+
+    /** How long {@code wait} waits: whole seconds (the old form), or a duration in the one syntax. */
+    private static long waitMillis(String s) {
+        if (s.matches("\\d+")) return Math.min(Long.MAX_VALUE / 2000, parseCount(s, "seconds")) * 1000L;
+        try {
+            return Math.max(1, Units.guestNanos(s) / 1_000_000);
+        } catch (IllegalArgumentException e) {
+            throw usage("'" + s + "' is not a number of seconds or a duration (like 5, 1.5s or 500ms)");
         }
     }
 

@@ -174,6 +174,7 @@ class ConsoleTest {
                     {"rollback @1.5Mi", "error: '1.5Mi' counts instructions; give guest time here"},
                     {"rollback soon", "error: 'soon' is not a checkpoint (an id, -N or @TIME)"},
                     {"until 1000", "error: the guest is already at instruction 3000000"},
+                    {"wait soon", "error: 'soon' is not a number of seconds or a duration (like 5, 1.5s or 500ms)"},
                     {"step many", "error: 'many' is not a count of instructions (like 100, 5k or 2M)"},
                     {"mem nowhere", "error: 'nowhere' is not an address"},
                     {"break -1", "error: '-1' comes to -0x1, outside the 32-bit address space (0-0xffffffff)"},
