@@ -577,6 +577,14 @@ public final class CheckpointEngine {
                 e.pauseNanos, e.trapped, e.precopied, e.written, e.hits, e.waste, e.closed, c.state.length);
     }
 
+    /**
+     * Checkpoints taken over the engine's life: ids are given in order from 0 and never reused, so
+     * this counts the first one, and those a rollback discarded (the stats count boundaries).
+     */
+    public int checkpointsTaken() {
+        return nextId;
+    }
+
     public EngineStats stats() {
         return totals.snapshot(config, ring.size(), store.bytesInUse(), coveredNanosSafe());
     }

@@ -461,7 +461,7 @@ final class Console {
         command("stats", "stats", "checkpointing statistics", "", Args.NONE, a -> {
             noArgs(a);
             print(session.call(s -> StatsSummary.format(s.requireEngine().stats(), StatsSummary.taken(s.engine()), machine.cpu.icount(),
-                    machine.clock.toNanos(machine.clock.now()), s.runningNanos())).stripTrailing());
+                    machine.clock.toNanos(machine.clock.now()), s.executed(), s.runningNanos())).stripTrailing());
             return null;
         });
         command("set", "set [interval|predictor|latency|keep VALUE]", "change a checkpoint setting; alone: show them",

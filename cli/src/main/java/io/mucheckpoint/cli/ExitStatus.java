@@ -38,10 +38,11 @@ public final class ExitStatus {
             + "  69    the capability asked for is not available yet%n"
             + "  70    internal error in the VMM%n"
             + "  71    the guest crashed: triple fault, halt with interrupts off, or reset%n"
-            + "  73    an output file cannot be written (checked before the run), or --save-at was never reached%n"
+            + "  73    an output file cannot be written, or --save-at was never reached%n"
             + "  124   --time-limit reached before the guest ended (as timeout(1))%n"
             + "  130   interrupted (Ctrl-C, Ctrl-A x)%n"
-            + "From a pipe or a file, vmm console exits with the status of the first command that failed.";
+            + "vmm console reading commands from a pipe or a file exits with the status of%n"
+            + "the first command that failed.";
 
     private ExitStatus() {}
 }

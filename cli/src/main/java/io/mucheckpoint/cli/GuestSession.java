@@ -65,6 +65,7 @@ final class GuestSession implements AutoCloseable {
     private CheckpointEngine engine;
     private RecoveryManager recovery;
     private WrittenPages pages;
+    private ExecutedInstructions executed;
     private final Thread thread;
     private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private final Object stateLock = new Object();
@@ -233,6 +234,11 @@ final class GuestSession implements AutoCloseable {
         return pages;
     }
 
+    /** Instructions executed since the engine started, re-runs after rollbacks included. */
+    long executed() {
+        return executed == null ? 0 : executed.count();
+    }
+
     RunResult finish() {
         return finish;
     }
@@ -390,6 +396,7 @@ final class GuestSession implements AutoCloseable {
         engine = new CheckpointEngine(machine, config);
         recovery = new RecoveryManager(machine, engine, config.latencyNanos(), replay);
         pages = new WrittenPages(machine.memory);
+        executed = ExecutedInstructions.of(machine, engine);
         CheckpointEngine e = engine;
         e.addBoundaryListener(info -> {
             if (e != engine) return;

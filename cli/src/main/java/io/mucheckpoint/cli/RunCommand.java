@@ -133,6 +133,7 @@ final class RunCommand implements Callable<Integer> {
         TraceFile traceFile = startTrace(machine);
         CheckpointEngine engine = null;
         EpochLog epochs = null;
+        ExecutedInstructions executed = null;
         if (!checkpoints.off) {
             try {
                 engine = new CheckpointEngine(machine, config);
@@ -140,6 +141,7 @@ final class RunCommand implements Callable<Integer> {
                 throw new VmmException(ExitStatus.USAGE, e.getMessage());
             }
             if (statsPlot != null) epochs = EpochLog.of(engine);
+            executed = ExecutedInstructions.of(machine, engine);
             engine.start();
         }
         RecoveryManager recovery = null;
@@ -158,7 +160,8 @@ final class RunCommand implements Callable<Integer> {
         } finally {
             out.flush();
             if (input != null) input.interrupt();
-            boolean written = writeOutputs(machine, engine, epochs, System.nanoTime() - t0, traceFile);
+            boolean written = writeOutputs(machine, engine, epochs, executed == null ? 0 : executed.count(), System.nanoTime() - t0,
+                    traceFile);
             if (status != ExitStatus.INTERNAL) status = finalStatus(status, written);
         }
         return status;
@@ -255,7 +258,7 @@ final class RunCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 // shutting down already
             }
-            written = writeOutputs(machine, session.engine(), epochs, session.runningNanos(), traceFile);
+            written = writeOutputs(machine, session.engine(), epochs, session.executed(), session.runningNanos(), traceFile);
         }
         if (session.failure() != null) {
             throw new VmmException(ExitStatus.INTERNAL, "internal error: " + session.failure() + " (run with -vv for details)");
@@ -299,7 +302,8 @@ final class RunCommand implements Callable<Integer> {
      * Writes the files and summaries asked for, each on its own: one that fails is reported and
      * leaves the others written. Returns whether all were.
      */
-    private boolean writeOutputs(Machine machine, CheckpointEngine engine, EpochLog epochs, long runningNanos, TraceFile traceFile) {
+    private boolean writeOutputs(Machine machine, CheckpointEngine engine, EpochLog epochs, long executed, long runningNanos,
+            TraceFile traceFile) {
         boolean ok = true;
         lastIcount = machine.cpu.icount();
         if (traceFile != null) {
@@ -312,7 +316,7 @@ final class RunCommand implements Callable<Integer> {
         if (statsPlot != null) ok &= write(statsPlot, () -> StatsPlot.write(statsPlot, machine.image().name(), s, epochs, newest(engine)));
         if (stats) {
             System.err.print(StatsSummary.format(s, StatsSummary.taken(engine), machine.cpu.icount(),
-                    machine.clock.toNanos(machine.clock.now()), runningNanos));
+                    machine.clock.toNanos(machine.clock.now()), executed, runningNanos));
         }
         return ok;
     }

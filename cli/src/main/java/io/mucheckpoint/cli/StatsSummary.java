@@ -1,9 +1,7 @@
 package io.mucheckpoint.cli;
 
 import io.mucheckpoint.checkpoint.CheckpointEngine;
-import io.mucheckpoint.checkpoint.CheckpointInfo;
 import io.mucheckpoint.checkpoint.EngineStats;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -14,23 +12,25 @@ import java.util.Locale;
 final class StatsSummary {
     private StatsSummary() {}
 
-    /** Checkpoints taken over the engine's life: ids are given in order from 0 and never reused. */
+    /** Checkpoints taken over the engine's life, the first and those a rollback discarded included. */
     static long taken(CheckpointEngine engine) {
-        List<CheckpointInfo> all = engine.checkpoints();
-        return all.isEmpty() ? 0 : all.get(all.size() - 1).id() + 1L;
+        return engine.checkpointsTaken();
     }
 
     /**
      * @param taken checkpoints taken ({@link #taken}): the engine's stats count epoch boundaries, which
      *        leaves out the one taken at the start
+     * @param instructions where the guest is now (its instruction count)
+     * @param executed instructions the processor executed, those re-executed after a rollback included
      * @param runningNanos host time the guest spent running (not paused)
      */
-    static String format(EngineStats s, long taken, long instructions, long guestNanos, long runningNanos) {
+    static String format(EngineStats s, long taken, long instructions, long guestNanos, long executed, long runningNanos) {
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "checkpointing: mode %s, predictor %s, interval %s%n", s.mode(), s.predictor(), s.interval()));
         b.append(String.format(Locale.ROOT, "  run:          %,d instructions in %.3f s of guest time; %.3f s of host time running"
-                        + " (%.1f M instructions/s)%n",
-                instructions, guestNanos / 1e9, runningNanos / 1e9, runningNanos == 0 ? 0 : instructions / (runningNanos / 1e3)));
+                        + " (%.1f M instructions/s%s)%n",
+                instructions, guestNanos / 1e9, runningNanos / 1e9, runningNanos == 0 ? 0 : executed / (runningNanos / 1e3),
+                executed != instructions ? String.format(Locale.ROOT, " over the %,d executed, rollbacks' re-runs included", executed) : ""));
         long boundaries = s.checkpoints();
         String how = taken == boundaries + 1 ? "the first at the start, " + String.format(Locale.ROOT, "%,d", boundaries) + " at epoch boundaries"
                 : String.format(Locale.ROOT, "%,d at epoch boundaries, %,d at starts and reboots", boundaries, taken - boundaries);
