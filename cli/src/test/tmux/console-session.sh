@@ -74,7 +74,9 @@ command "pause" "paused at 0x"
 command "checkpoints" "now: instruction"
 command "rollback -3" "rolled back to checkpoint"
 command "status" "paused at 0x"
+command "set interval 5ms" "checkpoints retained stay"
 command "continue" "guest exited with status 0" 120
+command "stats" "of host time running"
 command "quit" "[vmm exited with status 0]"
 
 cmp -s "$work/output.txt" "$expected" || {
@@ -97,7 +99,8 @@ a terminal gives the keyboard to the guest; Ctrl-A c pauses it into this console
 
 The session below is a real terminal session, recorded in tmux by
 \`cli/src/test/tmux/console-session.sh\`, which also regenerates this page. The guest runs to an
-instruction count, runs on, is paused, rolls back three checkpoints and runs on to its end.
+instruction count, runs on, is paused, rolls back three checkpoints, shortens the epochs (the
+checkpoints taken so far stay) and runs on to its end.
 Rolling back forks the guest's timeline: what it printed after the checkpoint it prints again. The
 script checks that the guest's output on the final timeline (\`--output\`) equals an uninterrupted
 run's, \`guests/expected/$workload.test.txt\`. Where the pause lands depends on timing, so the
@@ -106,6 +109,23 @@ numbers after it differ from run to run.
 \`\`\`text
 $transcript
 \`\`\`
+
+## Durations, settings and scripts
+
+Every duration the console and the command line take has one syntax: a number, a fraction
+allowed, and a unit: \`ns\`, \`us\`, \`ms\`, \`s\` of guest time (\`250us\`, \`1.5s\`, \`0.2s\`), or
+\`i\` for guest instructions where a count of instructions makes sense (\`--interval\`,
+\`--time-limit\`, \`set interval\`: \`500000i\`, \`2.5Mi\`). \`set interval\`, \`set predictor\`,
+\`set latency\` and \`set keep\` all change the engine in place: the checkpoints taken so far stay,
+with their ids (a smaller \`keep\` drops the oldest). An interval must be at least 10,000 guest
+instructions' worth (100 us at the default \`--ips\`): below that the checkpoint pauses take longer
+than the guest's own execution (\`vmm console --help\` and \`vmm run --help\` say so too).
+
+The console reads its commands from a pipe or a file as well (\`vmm console mcf < script.txt\`):
+each command is echoed after the prompt, so the output reads as a transcript, and the exit status
+is 0 when every command worked; otherwise it is the status of the first command that failed (64
+for a mistake such as an unknown command, 73 for a file that cannot be written), and a line on
+standard error names that command and its line.
 DOC
 } > docs/console.md
 echo "console-session: wrote docs/console.md"

@@ -1,5 +1,6 @@
 package io.mucheckpoint.bench;
 
+import io.mucheckpoint.checkpoint.chart.Chart;
 import io.mucheckpoint.cpu.MiniJson;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,7 +83,7 @@ public final class Report {
         if (rows.isEmpty()) return;
         md.append("## Emulation speed\n\nGuest instructions per second, checkpointing off (`EmulationSpeed`, size=bench slices).\n\n");
         md.append("| workload | million instructions/s | ± |\n|---|---:|---:|\n");
-        Plot plot = new Plot("Emulation speed (checkpointing off)", "workload", "million guest instructions / s");
+        Chart plot = new Chart("Emulation speed (checkpointing off)", "workload", "million guest instructions / s");
         List<String> names = new ArrayList<>();
         double sum = 0;
         for (Map<String, Object> r : rows) {
@@ -155,7 +156,7 @@ public final class Report {
         List<String> base = new ArrayList<>();
         for (String w : workloads) if (off.get(w) != null) base.add(String.format(Locale.ROOT, "%s %.0f", w, off.get(w)));
         md.append(String.join(", ", base)).append(".\n\n");
-        Plot plot = new Plot("Checkpoint overhead vs interval (mean over workloads)", "interval (ms of guest time)", "overhead (%)").logX();
+        Chart plot = new Chart("Checkpoint overhead vs interval (mean over workloads)", "interval (ms of guest time)", "overhead (%)").logX();
         for (Map.Entry<String, Double> e : mean.entrySet()) {
             String[] p = e.getKey().split("-");
             if (p.length != 3 || !p[1].endsWith("ms")) continue;
@@ -336,7 +337,7 @@ public final class Report {
                 .append("the overhead benchmark.\n\n");
         md.append("| predictor | workload | pages written | trapped | pre-copied | precision | recall | mean pause (µs) | max pause (µs) |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-        Plot plot = new Plot("History predictor at 50 ms", "workload", "%");
+        Chart plot = new Chart("History predictor at 50 ms", "workload", "%");
         List<String> names = new ArrayList<>();
         for (Map.Entry<String, List<Map<String, Object>>> e : byPredictor.entrySet()) {
             for (Map<String, Object> r : e.getValue()) {
@@ -384,7 +385,7 @@ public final class Report {
                 .append("(`RollbackLatency`): CRC verification of what the rollback needs, writing the pages back, restoring ")
                 .append("the small state. Goal: 1,000 pages within 2 ms in copy-on-write mode.\n\n");
         md.append("| mode | dirty pages | mean (µs) | ± |\n|---|---:|---:|---:|\n");
-        Plot plot = new Plot("Rollback latency vs pages written since the checkpoint", "pages written", "µs").logX().logY();
+        Chart plot = new Chart("Rollback latency vs pages written since the checkpoint", "pages written", "µs").logX().logY();
         for (Map<String, Object> r : rows) {
             double us = primary(r);
             md.append(String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f |%n", param(r, "mode"), param(r, "dirtyPages"), us, primaryError(r)));
@@ -402,7 +403,7 @@ public final class Report {
                 .append("one at least L old — what must be kept so that a rollback can always reach a moment before an error L old. ")
                 .append("The engine kept every checkpoint (`--keep 1000`); the last column is that total.\n\n");
         md.append("| workload | L (ms) | KiB the window needs | guest time covered (ms) | KiB held, all checkpoints |\n|---|---:|---:|---:|---:|\n");
-        Plot plot = new Plot("Memory the latency window needs", "latency bound L (ms)", "MiB");
+        Chart plot = new Chart("Memory the latency window needs", "latency bound L (ms)", "MiB");
         for (Map<String, Object> r : rows) {
             md.append(String.format(Locale.ROOT, "| %s | %s | %.0f | %.0f | %.0f |%n", param(r, "workload"), param(r, "latencyMillis"),
                     sec(r, "kibHeld"), sec(r, "coveredMillis"), sec(r, "kibAllRetained")));

@@ -31,18 +31,19 @@ public final class CheckpointEngine {
 
     private final Machine machine;
     private final GuestMemory memory;
-    private CheckpointConfig config; // keep and latency may change in place (retune); the rest is fixed
+    private CheckpointConfig config; // keep, latency (retune), interval and predictor (reconfigure) change in place
     private final PageStore store = new PageStore();
     private final Strategy strategy;
-    private final DirtyPagePredictor predictor;
+    private DirtyPagePredictor predictor; // reconfigure may replace it
     private final BlockUndo blocks;
     private final List<Checkpoint> ring = new ArrayList<>();
     private final List<RollbackListener> listeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<CheckpointInfo>> boundaryListeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<String>> warningListeners = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.Consumer<CheckpointInfo>> epochListeners = new CopyOnWriteArrayList<>();
     private final long[] written;
     private final long[] predicted;
-    private final long intervalTicks;
+    private long intervalTicks; // reconfigure may change it
     private final Totals totals = new Totals();
     private int nextId;
     private long nextBoundaryTicks = Long.MAX_VALUE;
@@ -86,11 +87,16 @@ public final class CheckpointEngine {
         int words = (memory.pageCount() + 63) >>> 6;
         this.written = new long[words];
         this.predicted = new long[words];
-        this.intervalTicks = config.interval().instructions() ? 0 : machine.clock.fromNanos(config.interval().amount());
-        if (!config.interval().instructions() && intervalTicks <= 0) {
-            throw new IllegalArgumentException("interval " + config.interval() + " is shorter than one guest instruction");
-        }
+        this.intervalTicks = ticksOf(config.interval());
         warnIfWindowShort();
+    }
+
+    private long ticksOf(Interval interval) {
+        long ticks = interval.instructions() ? 0 : machine.clock.fromNanos(interval.amount());
+        if (!interval.instructions() && ticks <= 0) {
+            throw new IllegalArgumentException("interval " + interval + " is shorter than one guest instruction");
+        }
+        return ticks;
     }
 
     private void warnIfWindowShort() {
@@ -105,14 +111,38 @@ public final class CheckpointEngine {
 
     /**
      * Changes retention in place: how many checkpoints are kept and the latency bound. The checkpoints
-     * taken so far stay; a smaller keep drops the oldest now. The interval, mode and predictor shape
-     * every epoch and are fixed for an engine's life.
+     * taken so far stay; a smaller keep drops the oldest now. (The interval and predictor change with
+     * {@link #reconfigure}; the mode is fixed for an engine's life.)
      */
     public void retune(int keep, long latencyNanos) {
         if (keep < 1) throw new IllegalArgumentException("keep must be at least 1");
         if (latencyNanos < 0) throw new IllegalArgumentException("the latency bound cannot be negative");
         config = config.withKeep(keep).withLatencyNanos(latencyNanos);
         retain();
+        warnIfWindowShort();
+    }
+
+    /**
+     * Changes the epoch length and the predictor in place: the checkpoints taken so far stay, with
+     * their ids; the next boundary falls one new interval after the newest checkpoint (at once if
+     * that is past). A new predictor starts without history. Mode, clock and budget stay fixed.
+     */
+    public void reconfigure(Interval interval, CheckpointConfig.PredictorKind predictorKind) {
+        if (config.hostClock() && interval.instructions()) {
+            throw new IllegalArgumentException("the engine follows the host clock: give a time interval (like 50ms)");
+        }
+        long ticks = ticksOf(interval);
+        if (predictorKind != config.predictor()) {
+            predictor = DirtyPagePredictor.of(config.mode() == CheckpointConfig.Mode.COW
+                    ? predictorKind : CheckpointConfig.PredictorKind.NONE, memory.pageCount());
+        }
+        config = config.withInterval(interval).withPredictor(predictorKind);
+        intervalTicks = ticks;
+        // run() reads the schedule fields raw: the old kind's deadline must not linger (it would stop every run at once).
+        nextBoundaryTicks = Long.MAX_VALUE;
+        nextBoundaryIcount = Long.MAX_VALUE;
+        nextBoundaryHostNanos = Long.MAX_VALUE;
+        if (started) scheduleAfter(newest());
         warnIfWindowShort();
     }
 
@@ -140,6 +170,15 @@ public final class CheckpointEngine {
     /** Called right after each checkpoint is taken, with the machine exactly at that checkpoint. */
     public void addBoundaryListener(java.util.function.Consumer<CheckpointInfo> l) {
         boundaryListeners.add(l);
+    }
+
+    /**
+     * Called at each boundary, after the new checkpoint is taken, with the checkpoint whose epoch just
+     * ended: its counters (pages written, trapped, pre-copied) are then final. It may have been
+     * dropped from the ring since; this is the record of its epoch (for per-epoch statistics).
+     */
+    public void addEpochListener(java.util.function.Consumer<CheckpointInfo> l) {
+        epochListeners.add(l);
     }
 
     /** Takes the first checkpoint where the machine is now and turns on capture. */
@@ -259,6 +298,7 @@ public final class CheckpointEngine {
         Checkpoint ended = newest();
         memory.drainDirty(written);
         closeEpochCounters(ended);
+        CheckpointInfo endedEpoch = epochListeners.isEmpty() ? null : info(ended);
         boolean fold = false;
         if (!strategy.usesTraps()) {
             int need = config.mode() == CheckpointConfig.Mode.FULL ? memory.pageCount() : popcount(written);
@@ -293,6 +333,7 @@ public final class CheckpointEngine {
         totals.boundaries++;
         totals.pauseNanos += next.epoch.pauseNanos;
         totals.maxPauseNanos = Math.max(totals.maxPauseNanos, next.epoch.pauseNanos);
+        if (endedEpoch != null) for (var l : epochListeners) l.accept(endedEpoch);
         announce(next);
     }
 
@@ -564,6 +605,14 @@ public final class CheckpointEngine {
         Checkpoint.EpochCounters e = c.epoch;
         return new CheckpointInfo(c.id, c.icount, c.guestNanos, c.pages.size(), strategy.bytesFor(c) + blocks.bytesFor(c) + c.state.length,
                 e.pauseNanos, e.trapped, e.precopied, e.written, e.hits, e.waste, e.closed, c.state.length);
+    }
+
+    /**
+     * Checkpoints taken over the engine's life: ids are given in order from 0 and never reused, so
+     * this counts the first one, and those a rollback discarded (the stats count boundaries).
+     */
+    public int checkpointsTaken() {
+        return nextId;
     }
 
     public EngineStats stats() {

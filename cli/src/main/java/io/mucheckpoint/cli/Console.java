@@ -150,24 +150,50 @@ final class Console {
 
     /** Runs one command line; returns non-null when the console should end. Errors are printed, not thrown. */
     Exit execute(String line) {
+        lines++;
         List<String> words = split(line);
         if (words.isEmpty() || words.get(0).startsWith("#")) return null;
         Command c = commands.get(words.get(0).toLowerCase(Locale.ROOT));
         if (c == null) {
-            error("unknown command '" + words.get(0) + "' (help lists the commands)");
+            failed(ExitStatus.USAGE, line, "unknown command '" + words.get(0) + "' (help lists the commands)");
             return null;
         }
         try {
             return c.handler().run(words.subList(1, words.size()));
-        } catch (VmmException | IllegalArgumentException | NoSuchCheckpointException | CheckpointUnreachableException e) {
-            error(e.getMessage());
+        } catch (VmmException e) {
+            failed(e.status(), line, e.getMessage());
+        } catch (IllegalArgumentException | NoSuchCheckpointException | CheckpointUnreachableException e) {
+            failed(ExitStatus.USAGE, line, e.getMessage());
         } catch (InterruptedException e) {
-            error("interrupted");
+            failed(ExitStatus.INTERRUPTED, line, "interrupted");
         } catch (Exception e) {
             log.debug("console command failed", e);
-            error("internal error: " + e + " (run with -vv for details)");
+            failed(ExitStatus.INTERNAL, line, "internal error: " + e + " (run with -vv for details)");
         }
         return null;
+    }
+
+    /** The first command that failed: its status, line number and text; or null. */
+    record Failure(int status, int line, String command, String message) {}
+
+    private int lines;
+    private int failures;
+    private Failure firstFailure;
+
+    private void failed(int status, String line, String message) {
+        error(message);
+        failures++;
+        if (firstFailure == null) firstFailure = new Failure(status, lines, line.strip(), message);
+    }
+
+    /** The first command that failed, or null: a script's exit status is its status. */
+    Failure firstFailure() {
+        return firstFailure;
+    }
+
+    /** How many commands failed. */
+    int failures() {
+        return failures;
     }
 
     void print(String text) {
@@ -233,8 +259,11 @@ final class Console {
                         + " so do breakpoints, until, and the guest's end. 'wait' waits for that.",
                 Args.NONE, a -> {
                     noArgs(a);
-                    session.run(session::resume);
-                    print("running");
+                    // Said on the guest thread before the guest runs, so nothing it stops at can be told first.
+                    session.run(() -> {
+                        session.resume();
+                        print("running");
+                    });
                     return null;
                 });
         command("pause", "pause", "pause the guest (Ctrl-C does the same)",
@@ -245,12 +274,14 @@ final class Console {
                     pauseAndWait();
                     return null;
                 });
-        command("wait", "wait [SECONDS]", "wait until the guest stops (breakpoint, until, pause, its end)",
-                "Blocks until the guest is no longer running, or SECONDS pass. Ctrl-C pauses the guest and ends the wait.",
+        command("wait", "wait [SECONDS | DURATION]", "wait until the guest stops (breakpoint, until, pause, its end)",
+                "Blocks until the guest is no longer running, or until that much time passes on the host's clock: a number"
+                        + " of seconds, or a duration such as 1.5s or 500ms. Ctrl-C pauses the guest and ends the wait.",
                 Args.NONE, a -> {
-                    if (a.size() > 1) throw usage("usage: wait [SECONDS]");
-                    long millis = a.isEmpty() ? Long.MAX_VALUE / 2 : Math.min(Long.MAX_VALUE / 2000, parseCount(a.get(0), "seconds")) * 1000L;
-                    if (!session.awaitStop(millis)) throw usage("the guest is still running after " + a.get(0) + " s");
+                    if (a.size() > 1) throw usage("usage: wait [SECONDS | DURATION]");
+                    long millis = a.isEmpty() ? Long.MAX_VALUE / 2 : waitMillis(a.get(0));
+                    if (!session.awaitStop(millis)) throw usage("the guest is still running after " + a.get(0)
+                            + (a.get(0).matches("\\d+") ? " s" : ""));
                     return null;
                 });
         command("step,s", "step [N]", "execute N instructions (default 1) and show the next one",
@@ -279,8 +310,8 @@ final class Console {
                             throw usage("the guest is already at instruction " + now + ": roll back to go to an earlier one");
                         }
                         session.runUntil(target);
+                        print("running until instruction " + target);
                     });
-                    print("running until instruction " + target);
                     return null;
                 });
         command("break,b", "break [ADDR]", "stop before the instruction at linear address ADDR; alone: list breakpoints",
@@ -399,12 +430,13 @@ final class Console {
         command("save", "save FILE", "write a snapshot file of the machine (vmm run --restore FILE resumes it)", "", Args.FILE, a -> {
             if (a.size() != 1) throw usage("usage: save FILE");
             Path file = Paths.get(a.get(0));
+            OutputFiles.check("save", file);
             print(session.call(s -> {
                 session.output.flush();
                 try {
                     SnapshotFile.save(machine, file);
                 } catch (IOException e) {
-                    throw new VmmException(ExitStatus.NO_INPUT, "cannot write " + file + ": " + e.getMessage());
+                    throw OutputFiles.writeFailed(file, e);
                 }
                 return "saved the machine at instruction " + machine.cpu.icount() + " to " + file;
             }));
@@ -415,26 +447,29 @@ final class Console {
                         + " included, so it equals what a run that never rolled back would have printed.",
                 Args.FILE, a -> {
                     if (a.size() != 1) throw usage("usage: output FILE");
+                    Path file = Paths.get(a.get(0));
+                    OutputFiles.check("output", file);
                     byte[] out = session.call(GuestSession::timeline);
                     try {
-                        Files.write(Paths.get(a.get(0)), out);
+                        Files.write(file, out);
                     } catch (IOException e) {
-                        throw new VmmException(ExitStatus.NO_INPUT, "cannot write " + a.get(0) + ": " + e.getMessage());
+                        throw OutputFiles.writeFailed(file, e);
                     }
                     print("wrote " + out.length + " bytes of guest output to " + a.get(0));
                     return null;
                 });
         command("stats", "stats", "checkpointing statistics", "", Args.NONE, a -> {
             noArgs(a);
-            print(session.call(s -> StatsSummary.format(s.requireEngine().stats(), machine.cpu.icount(),
-                    machine.clock.toNanos(machine.clock.now()), s.hostNanos())).stripTrailing());
+            print(session.call(s -> StatsSummary.format(s.requireEngine().stats(), StatsSummary.taken(s.engine()), machine.cpu.icount(),
+                    machine.clock.toNanos(machine.clock.now()), s.executed(), s.runningNanos())).stripTrailing());
             return null;
         });
         command("set", "set [interval|predictor|latency|keep VALUE]", "change a checkpoint setting; alone: show them",
-                "interval: epoch length (50ms, 1s, 5000000i); predictor: none, last or history; latency: the error-latency"
-                        + " bound L (200ms, 0); keep: most checkpoints retained. keep and latency change in place (a smaller"
-                        + " keep drops the oldest checkpoints); interval and predictor shape every epoch, so changing"
-                        + " one restarts checkpointing here and the earlier checkpoints are dropped.",
+                "interval: epoch length (50ms, 1.5s, 250us, 5000000i; at least " + CheckpointOptions.FLOOR_INSTRUCTIONS
+                        + " instructions' worth); predictor: none, last or history; latency: the error-latency bound L"
+                        + " (200ms, 0.2s, 0); keep: most checkpoints retained. Every setting changes in place: the checkpoints"
+                        + " taken so far stay, with their ids (a smaller keep drops the oldest); a new interval counts from the"
+                        + " newest checkpoint, a new predictor starts without history.",
                 Args.SETTING, a -> {
                     if (a.isEmpty()) {
                         print(session.call(s -> settings(s.requireEngine().config())));
@@ -536,6 +571,16 @@ final class Console {
         }
     }
 
+    /** How long {@code wait} waits: whole seconds (the old form), or a duration in the one syntax. */
+    private static long waitMillis(String s) {
+        if (s.matches("\\d+")) return Math.min(Long.MAX_VALUE / 2000, parseCount(s, "seconds")) * 1000L;
+        try {
+            return Math.max(1, Units.guestNanos(s) / 1_000_000);
+        } catch (IllegalArgumentException e) {
+            throw usage("'" + s + "' is not a number of seconds or a duration (like 5, 1.5s or 500ms)");
+        }
+    }
+
     static int parseInt(String s, String what) {
         try {
             return Integer.parseInt(s);
@@ -559,7 +604,11 @@ final class Console {
             at = m.end();
         }
         if (at != t.length()) throw usage("'" + text + "' is not an address (like 0x100abc, eip or esp+8)");
-        return sum & 0xFFFFFFFFL;
+        if (sum < 0 || sum > 0xFFFFFFFFL) {
+            throw usage("'" + text + "' comes to " + (sum < 0 ? "-0x" + Long.toHexString(-sum) : "0x" + Long.toHexString(sum))
+                    + ", outside the 32-bit address space (0-0xffffffff)");
+        }
+        return sum;
     }
 
     private long term(String w, String whole) {
@@ -864,6 +913,7 @@ final class Console {
                 case "interval" -> {
                     Interval i = Units.interval(value);
                     if (c.hostClock() && i.instructions()) throw usage("the engine follows the host clock: give a time interval (like 50ms)");
+                    CheckpointOptions.checkFloor(i, machine.config().ticksPerSecond(), "interval " + value);
                     yield c.withInterval(i);
                 }
                 case "predictor" -> {
@@ -888,12 +938,13 @@ final class Console {
         }
         if (name.equals("keep") || name.equals("latency")) {
             session.retune(n.keep(), n.latencyNanos());
-            return name + " is now " + value + "; the " + session.requireEngine().checkpoints().size()
-                    + " checkpoints retained stay";
+        } else {
+            session.reconfigure(n);
         }
-        session.restartCheckpointing(n);
-        return name + " is now " + value + "; checkpointing restarted here (checkpoint " + session.newestCheckpoint()
-                + "), the earlier checkpoints were dropped";
+        List<CheckpointInfo> kept = session.requireEngine().checkpoints();
+        return name + " is now " + value + "; the " + kept.size() + " checkpoint" + (kept.size() == 1 ? "" : "s") + " retained stay"
+                + (kept.isEmpty() ? "" : " (" + kept.get(0).id() + "-" + kept.get(kept.size() - 1).id() + ")")
+                + (name.equals("interval") ? ", the next one " + value + " after checkpoint " + kept.get(kept.size() - 1).id() : "");
     }
 
     // --- formatting --------------------------------------------------------------------------------------

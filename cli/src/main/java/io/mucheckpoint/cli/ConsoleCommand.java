@@ -47,7 +47,8 @@ final class ConsoleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        CheckpointConfig config = checkpoints.off ? null : checkpoints.config();
+        OutputFiles.check("--output", output);
+        CheckpointConfig config = checkpoints.off ? null : checkpoints.config(guest.ticksPerSecond());
         GuestOutput out = new GuestOutput(GuestOutput.stream(System.out));
         ReplayConsole replay = new ReplayConsole(out);
         Machine machine = Boot.machine(guest, restore, replay);
@@ -67,7 +68,16 @@ final class ConsoleCommand implements Callable<Integer> {
                     machine.image().name(), run ? "running" : "paused", session.where()));
             session.start(run);
             Interactive.End end = ui.run(false, false);
-            return end == Interactive.End.INTERRUPTED ? ExitStatus.INTERRUPTED : ExitStatus.OK;
+            if (end == Interactive.End.INTERRUPTED) return ExitStatus.INTERRUPTED;
+            Console.Failure f = ui.console().firstFailure();
+            if (scripted && f != null) {
+                // A script that went wrong must not look like one that went right.
+                int n = ui.console().failures();
+                System.err.println("vmm: " + (n == 1 ? "a command" : n + " commands") + " failed; the first, line " + f.line()
+                        + " '" + f.command() + "': " + f.message());
+                return f.status();
+            }
+            return ExitStatus.OK;
         } finally {
             if (session != null) {
                 session.close();
@@ -79,8 +89,12 @@ final class ConsoleCommand implements Callable<Integer> {
         }
     }
 
-    private void writeOutput(GuestSession session) throws IOException {
-        Files.write(output, session.timeline());
+    private void writeOutput(GuestSession session) {
+        try {
+            Files.write(output, session.timeline());
+        } catch (IOException e) {
+            throw OutputFiles.writeFailed(output, e);
+        }
     }
 
     static Terminal terminal() throws IOException {

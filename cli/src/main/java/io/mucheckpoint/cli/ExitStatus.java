@@ -19,6 +19,13 @@ public final class ExitStatus {
     public static final int INTERNAL = 70;
     /** The guest crashed: triple fault, halt with interrupts off, or a reset request without --reboot. */
     public static final int GUEST_CRASH = 71;
+    /**
+     * An output file named by the user cannot be written (found before the run wherever it can be),
+     * or was not: {@code --save-at} lies beyond the run's end.
+     */
+    public static final int CANT_CREATE = 73;
+    /** {@code --time-limit} ended the run before the guest did; as timeout(1) does, so scripts know it. */
+    public static final int TIME_LIMIT = 124;
     /** Interrupted by the user (Ctrl-C, Ctrl-A x). */
     public static final int INTERRUPTED = 130;
 
@@ -31,7 +38,11 @@ public final class ExitStatus {
             + "  69    the capability asked for is not available yet%n"
             + "  70    internal error in the VMM%n"
             + "  71    the guest crashed: triple fault, halt with interrupts off, or reset%n"
-            + "  130   interrupted (Ctrl-C, Ctrl-A x)";
+            + "  73    an output file cannot be written, or --save-at was never reached%n"
+            + "  124   --time-limit reached before the guest ended (as timeout(1))%n"
+            + "  130   interrupted (Ctrl-C, Ctrl-A x)%n"
+            + "vmm console reading commands from a pipe or a file exits with the status of%n"
+            + "the first command that failed.";
 
     private ExitStatus() {}
 }

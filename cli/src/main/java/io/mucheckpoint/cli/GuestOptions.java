@@ -6,11 +6,17 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** The options that choose and configure the guest, shared by run and console. */
 final class GuestOptions {
+    /** The command these options are part of: which of them the user gave. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     @Parameters(index = "0", arity = "0..1", paramLabel = "WORKLOAD",
             description = "A bundled workload to run (see vmm workloads); default: the default guest.")
     String workload;
@@ -68,6 +74,12 @@ final class GuestOptions {
         return out;
     }
 
+    /** Whether the user gave {@code option} (rather than its default applying). */
+    boolean given(String option) {
+        return command != null && command.commandLine() != null && command.commandLine().getParseResult() != null
+                && command.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
     GuestImage image() {
         int chosen = (workload != null ? 1 : 0) + (kernel != null ? 1 : 0) + (bios != null ? 1 : 0) + (flat != null ? 1 : 0)
                 + (linux != null ? 1 : 0);
@@ -98,6 +110,10 @@ final class GuestOptions {
             return new GuestImage.Multiboot(kernel.toString(), read(kernel), cmd);
         }
         String name = workload != null ? workload : BundledGuests.defaultGuest().name();
+        if (!BundledGuests.exists(name) && (name.contains("/") || name.endsWith(".elf") || Files.isRegularFile(Paths.get(name)))) {
+            throw new VmmException(ExitStatus.USAGE, "no bundled workload named '" + name + "': to boot a kernel file, use --kernel "
+                    + name + " (vmm workloads lists the bundled ones)");
+        }
         byte[] elf = BundledGuests.image(name);
         String cmd = name + ".elf" + (append != null && !append.isEmpty() ? " " + append : "");
         return new GuestImage.Multiboot(name + ".elf", elf, cmd);

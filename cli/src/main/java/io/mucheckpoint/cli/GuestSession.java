@@ -65,6 +65,7 @@ final class GuestSession implements AutoCloseable {
     private CheckpointEngine engine;
     private RecoveryManager recovery;
     private WrittenPages pages;
+    private ExecutedInstructions executed;
     private final Thread thread;
     private final LinkedBlockingQueue<Runnable> tasks = new LinkedBlockingQueue<>();
     private final Object stateLock = new Object();
@@ -75,12 +76,17 @@ final class GuestSession implements AutoCloseable {
     private volatile String lastEvent;
     private volatile int[] checkpointIds = new int[0];
     private volatile int[] breakpointNumbers = new int[0];
-    private final long startNanos = System.nanoTime();
+    /** Host time spent running the guest (its slices), not paused at the prompt. */
+    private volatile long runningNanos;
 
     // Guest-thread state.
     private long untilIcount = Long.MAX_VALUE;
     private long hookIcount = Long.MAX_VALUE;
     private Runnable hook;
+    /** --time-limit: the run ends when guest time reaches limitTicks or the instruction count limitIcount. */
+    private long limitTicks = Long.MAX_VALUE;
+    private long limitIcount = Long.MAX_VALUE;
+    private String limitMessage;
     /** Automatic recovery: detections roll the guest back by the latency window. */
     private boolean autoRecover;
     private int newestCheckpoint = -1;
@@ -193,8 +199,9 @@ final class GuestSession implements AutoCloseable {
         return breakpointNumbers;
     }
 
-    long hostNanos() {
-        return System.nanoTime() - startNanos;
+    /** Host time the guest has spent running: what an instructions-per-second rate divides by. */
+    long runningNanos() {
+        return runningNanos;
     }
 
     @Override
@@ -225,6 +232,11 @@ final class GuestSession implements AutoCloseable {
 
     WrittenPages pages() {
         return pages;
+    }
+
+    /** Instructions executed since the engine started, re-runs after rollbacks included. */
+    long executed() {
+        return executed == null ? 0 : executed.count();
     }
 
     RunResult finish() {
@@ -258,6 +270,20 @@ final class GuestSession implements AutoCloseable {
         hook = r;
     }
 
+    /**
+     * Ends the run (as a finish of kind {@link RunResult.Kind#LIMIT} with {@code message}) when guest
+     * time reaches {@code ticks} or the instruction count {@code icount} (Long.MAX_VALUE: no limit).
+     */
+    void timeLimit(long ticks, long icount, String message) {
+        limitTicks = ticks;
+        limitIcount = icount;
+        limitMessage = message;
+    }
+
+    private boolean pastTimeLimit() {
+        return machine.clock.now() >= limitTicks || machine.cpu.icount() >= limitIcount;
+    }
+
     /** Runs up to {@code n} instructions right here (the guest must be paused); returns why it stopped early, or null. */
     RunResult step(long n) {
         if (state == State.RUNNING) throw new VmmException(ExitStatus.USAGE, "the guest is running: pause it first (pause, or Ctrl-C)");
@@ -265,6 +291,11 @@ final class GuestSession implements AutoCloseable {
         long target = machine.cpu.icount() + n;
         if (!breakpoints.isEmpty()) applyBreakpoints();
         while (machine.cpu.icount() < target) {
+            if (pastTimeLimit()) {
+                RunResult r = new RunResult(RunResult.Kind.LIMIT, 0, limitMessage);
+                finish(r);
+                return r;
+            }
             RunResult r = slice(target);
             switch (r.kind()) {
                 case LIMIT, PAUSED:
@@ -348,16 +379,10 @@ final class GuestSession implements AutoCloseable {
         return newestCheckpoint;
     }
 
-    /**
-     * Replaces the checkpoint engine by one with {@code config}, starting with a checkpoint here;
-     * the earlier checkpoints are dropped (an engine's configuration is fixed).
-     */
-    void restartCheckpointing(CheckpointConfig config) {
-        requireEngine();
-        engine.stop();
-        recovery.close();
-        engine = null;
-        startEngine(config);
+    /** A new epoch length and predictor in place; the checkpoints taken so far stay, with their ids. */
+    void reconfigure(CheckpointConfig config) {
+        requireEngine().reconfigure(config.interval(), config.predictor());
+        publish(engine.checkpoints());
     }
 
     /** New retention settings in place; the checkpoints taken so far stay (a smaller keep drops the oldest). */
@@ -371,6 +396,7 @@ final class GuestSession implements AutoCloseable {
         engine = new CheckpointEngine(machine, config);
         recovery = new RecoveryManager(machine, engine, config.latencyNanos(), replay);
         pages = new WrittenPages(machine.memory);
+        executed = ExecutedInstructions.of(machine, engine);
         CheckpointEngine e = engine;
         e.addBoundaryListener(info -> {
             if (e != engine) return;
@@ -441,7 +467,11 @@ final class GuestSession implements AutoCloseable {
                     stop("paused at " + where());
                     continue;
                 }
-                long limit = Math.min(untilIcount, hookIcount);
+                if (pastTimeLimit()) {
+                    finish(new RunResult(RunResult.Kind.LIMIT, 0, limitMessage));
+                    continue;
+                }
+                long limit = Math.min(Math.min(untilIcount, hookIcount), limitIcount);
                 RunResult r = slice(limit);
                 if (autoRecover && recovery != null) {
                     RunResult after = recovery.afterSlice(r);
@@ -499,15 +529,24 @@ final class GuestSession implements AutoCloseable {
 
     /** One run slice: up to {@code icountLimit}, ending where the engine's next checkpoint is due. */
     private RunResult slice(long icountLimit) {
+        long t0 = System.nanoTime();
+        try {
+            return sliceTimed(icountLimit);
+        } finally {
+            runningNanos += System.nanoTime() - t0;
+        }
+    }
+
+    private RunResult sliceTimed(long icountLimit) {
         long now = machine.cpu.icount();
         long limit = Math.min(icountLimit, now + SLICE);
-        if (engine == null) return machine.run(Long.MAX_VALUE, limit);
+        if (engine == null) return machine.run(limitTicks, limit);
         InputLog input = recovery.inputLog();
         input.deliverDue(machine);
         machine.setInputHeld(input.replaying());
         limit = Math.min(limit, Math.max(now + 1, input.nextDue()));
         if (engine.config().hostClock()) limit = Math.min(limit, now + HOST_CLOCK_SLICE);
-        RunResult r = machine.run(engine.nextBoundaryTicks(), Math.min(limit, engine.nextBoundaryIcount()));
+        RunResult r = machine.run(Math.min(limitTicks, engine.nextBoundaryTicks()), Math.min(limit, engine.nextBoundaryIcount()));
         pages.sample();
         if (r.kind() == RunResult.Kind.LIMIT || r.kind() == RunResult.Kind.PAUSED || r.kind() == RunResult.Kind.IDLE) {
             // Takes the checkpoint if one is due here; runs no instruction.

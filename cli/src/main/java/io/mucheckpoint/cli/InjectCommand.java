@@ -58,6 +58,10 @@ final class InjectCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Write every result and the summary as JSON.")
     Path json;
 
+    @Option(names = "--plot", paramLabel = "FILE.png",
+            description = "Draw the outcome shares with their 95%% intervals, one group per latency bound, into FILE.png.")
+    Path plot;
+
     @Option(names = "--replay", paramLabel = "INDEX", description = "Run only injection INDEX of the plan, with its event log.")
     Integer replay;
 
@@ -70,7 +74,9 @@ final class InjectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         commandLine = spec.commandLine().getParseResult().originalArgs();
         if (faults < 1) throw new VmmException(ExitStatus.USAGE, "--faults must be at least 1");
-        CheckpointConfig base = checkpoints.config();
+        OutputFiles.check("--json", json);
+        OutputFiles.check("--plot", plot);
+        CheckpointConfig base = checkpoints.config(guest.ticksPerSecond());
         if (checkpoints.off) throw new VmmException(ExitStatus.USAGE, "recovery needs checkpoints: drop --no-checkpoint");
         long watchdogNanos = GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
         List<Long> latencies = new ArrayList<>();
@@ -104,6 +110,8 @@ final class InjectCommand implements Callable<Integer> {
                 + "\",\"workload\":\"" + image.name() + "\",\"seed\":" + seed + ",\"faults\":" + faults
                 + ",\"target\":\"" + target + "\",\"bits\":" + bits + ",\"keep\":" + base.keep() + ",\"interval\":\""
                 + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"runs\":[");
+        CampaignChart chart = new CampaignChart(String.format(Locale.ROOT, "Outcomes of %d injections into %s (%s, seed %d)",
+                faults, image.name(), target, seed));
         for (int li = 0; li < latencies.size(); li++) {
             long l = latencies.get(li);
             Campaign c = li == 0 ? first : new Campaign(mc, image, base.withLatencyNanos(l), watchdogNanos);
@@ -115,6 +123,7 @@ final class InjectCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d):%n",
                     Units.formatNanos(l), base.keep(), faults, target, seed);
             System.out.print(s.table());
+            chart.add("L=" + Units.formatNanos(l), s);
             if (li > 0) out.append(',');
             out.append("{\"latencyNanos\":").append(l).append(",\"summary\":").append(s.toJson()).append(",\"results\":[");
             for (int i = 0; i < results.size(); i++) {
@@ -131,8 +140,20 @@ final class InjectCommand implements Callable<Integer> {
         }
         out.append("]}");
         if (json != null) {
-            Files.writeString(json, out + "\n");
+            try {
+                Files.writeString(json, out + "\n");
+            } catch (java.io.IOException e) {
+                throw OutputFiles.writeFailed(json, e);
+            }
             err.println("vmm: wrote " + json);
+        }
+        if (plot != null) {
+            try {
+                chart.write(plot);
+            } catch (java.io.IOException e) {
+                throw OutputFiles.writeFailed(plot, e);
+            }
+            err.println("vmm: wrote " + plot);
         }
         return ExitStatus.OK;
     }

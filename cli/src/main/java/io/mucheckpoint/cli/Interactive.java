@@ -11,6 +11,7 @@ final class Interactive {
     private final Terminal terminal;
     private final GuestSession session;
     private final Console console;
+    private StatusLine status;
 
     Interactive(Terminal terminal, GuestSession session, Path history, boolean scripted) {
         this.terminal = terminal;
@@ -20,6 +21,11 @@ final class Interactive {
 
     Console console() {
         return console;
+    }
+
+    /** A progress line to keep under the guest's output while the terminal is the guest's. */
+    void setStatusLine(StatusLine s) {
+        status = s;
     }
 
     /** What ended the interaction. */
@@ -33,7 +39,7 @@ final class Interactive {
         boolean inTerminal = startInTerminal;
         while (true) {
             if (inTerminal) {
-                TerminalMode.Result r = TerminalMode.run(terminal, session);
+                TerminalMode.Result r = TerminalMode.run(terminal, session, status);
                 if (r == TerminalMode.Result.QUIT) return End.INTERRUPTED;
                 if (session.state() == GuestSession.State.FINISHED && finishEnds) return End.GUEST_FINISHED;
                 if (r == TerminalMode.Result.CONSOLE) {

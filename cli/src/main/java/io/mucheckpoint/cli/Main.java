@@ -43,6 +43,14 @@ public final class Main implements Callable<Integer> {
                 line.getErr().println("vmm: " + v.getMessage());
                 return v.status();
             }
+            // Every write names its file itself (OutputFiles); this catches one that does not, as a file error.
+            Throwable io = ex instanceof java.io.UncheckedIOException u ? u.getCause() : ex;
+            if (io instanceof java.nio.file.FileSystemException f && f.getFile() != null) {
+                LoggerFactory.getLogger(Main.class).debug("file error", ex);
+                line.getErr().println("vmm: cannot write " + f.getFile().replaceFirst("\\.tmp$", "") + ": "
+                        + OutputFiles.reason(java.nio.file.Path.of(f.getFile()), f));
+                return ExitStatus.CANT_CREATE;
+            }
             LoggerFactory.getLogger(Main.class).debug("internal error", ex);
             line.getErr().println("vmm: internal error: " + ex + " (run with -vv for details)");
             return ExitStatus.INTERNAL;
@@ -53,7 +61,12 @@ public final class Main implements Callable<Integer> {
             c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
             return ExitStatus.USAGE;
         });
-        return cl.execute(args);
+        RepeatedWarnings warnings = RepeatedWarnings.install();
+        try {
+            return cl.execute(args);
+        } finally {
+            warnings.report(System.err);
+        }
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -3,18 +3,15 @@ package io.mucheckpoint.cli;
 import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.checkpoint.CheckpointEngine;
 import io.mucheckpoint.checkpoint.EngineStats;
+import io.mucheckpoint.checkpoint.Interval;
 import io.mucheckpoint.checkpoint.SnapshotFile;
 import io.mucheckpoint.recovery.RecoveryManager;
 import io.mucheckpoint.recovery.ReplayConsole;
-import io.mucheckpoint.cpu.TraceWriter;
 import io.mucheckpoint.vmm.Machine;
 import io.mucheckpoint.vmm.clock.IdlePacer;
 import io.mucheckpoint.vmm.RunResult;
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -56,8 +53,8 @@ final class RunCommand implements Callable<Integer> {
             description = "With --trace, append each instruction's bytes and Intel-syntax text to its line, after ' | '.")
     boolean traceDisasm;
 
-    @Option(names = "--trace-limit", paramLabel = "N", defaultValue = "10000000",
-            description = "Stop tracing after N instructions (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--trace-limit", paramLabel = "N", defaultValue = "1000000",
+            description = "Stop tracing after N instructions, about 160 bytes each (default: ${DEFAULT-VALUE}). A FILE ending in .gz is compressed.")
     long traceLimit;
 
     @Option(names = "--restore", paramLabel = "FILE",
@@ -82,35 +79,69 @@ final class RunCommand implements Callable<Integer> {
             description = "With --recover: no console output or heartbeat for this long is a detection (default: off).")
     String watchdog;
 
+    @Option(names = "--time-limit", paramLabel = "DURATION|Ni",
+            description = "End the run after this much guest time (10s, 1.5s) or this many instructions (500Mi), with status "
+                    + ExitStatus.TIME_LIMIT + " (default: no limit).")
+    String timeLimit;
+
+    @Option(names = "--stats-plot", paramLabel = "FILE.png",
+            description = "Write a picture of checkpointing to FILE.png at exit: the pause at each boundary and the pages each epoch wrote.")
+    Path statsPlot;
+
     /** For tests: a terminal to run on as if standard input and output were one. */
     static volatile Supplier<Terminal> terminalForTests;
 
     @Override
     public Integer call() throws Exception {
+        CheckpointConfig config = checkOptions();
+        checkOutputs();
+        long watchdogNanos = GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
+        Interval limit = timeLimit == null ? null : GuestOptions.parse(() -> Units.interval(timeLimit), "--time-limit");
+        if (System.console() != null || terminalForTests != null) return runOnTerminal(config, watchdogNanos, limit);
+        return runFromPipe(config, watchdogNanos, limit);
+    }
+
+    /** Every usage error, before anything runs; returns the checkpoint settings (null with --no-checkpoint). */
+    private CheckpointConfig checkOptions() {
         if (!exitCode.equals("native") && !exitCode.equals("qemu")) {
             throw new VmmException(ExitStatus.USAGE, "--exit-code takes native or qemu, not '" + exitCode + "'");
         }
         if ((saveAt == null) != (saveFile == null)) throw new VmmException(ExitStatus.USAGE, "--save-at and --save go together");
         if (traceDisasm && trace == null) throw new VmmException(ExitStatus.USAGE, "--trace-disasm goes with --trace FILE");
-        if (checkpoints.off && (stats || statsJson != null)) {
-            throw new VmmException(ExitStatus.USAGE, "--stats needs checkpointing (drop --no-checkpoint)");
+        if (traceLimit < 1) throw new VmmException(ExitStatus.USAGE, "--trace-limit must be at least 1");
+        if (checkpoints.off && (stats || statsJson != null || statsPlot != null)) {
+            throw new VmmException(ExitStatus.USAGE, "--stats, --stats-json and --stats-plot need checkpointing (drop --no-checkpoint)");
         }
-        CheckpointConfig config = checkpoints.off ? null : checkpoints.config();
         if ((restart || !watchdog.equals("0")) && !recover) throw new VmmException(ExitStatus.USAGE, "--restart and --watchdog go with --recover");
         if (recover && checkpoints.off) throw new VmmException(ExitStatus.USAGE, "--recover needs checkpoints: drop --no-checkpoint");
-        long watchdogNanos = GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
-        if (System.console() != null || terminalForTests != null) return runOnTerminal(config, watchdogNanos);
+        return checkpoints.off ? null : checkpoints.config(guest.ticksPerSecond());
+    }
+
+    /** Every file the run will write, before the run: a bad path is found now, not after the work. */
+    private void checkOutputs() {
+        OutputFiles.check("--stats-json", statsJson);
+        OutputFiles.check("--stats-plot", statsPlot);
+        OutputFiles.check("--trace", trace);
+        OutputFiles.check("--save", saveFile);
+    }
+
+    /** From a pipe: guest output to standard output, standard input to COM1, the run on this thread. */
+    private int runFromPipe(CheckpointConfig config, long watchdogNanos, Interval limit) throws Exception {
         HostOutput out = new HostOutput(System.out);
         ReplayConsole replay = new ReplayConsole(out);
         Machine machine = Boot.machine(guest, restore, replay);
-        Writer traceOut = startTrace(machine);
+        TraceFile traceFile = startTrace(machine);
         CheckpointEngine engine = null;
+        EpochLog epochs = null;
+        ExecutedInstructions executed = null;
         if (!checkpoints.off) {
             try {
                 engine = new CheckpointEngine(machine, config);
             } catch (IllegalArgumentException e) {
                 throw new VmmException(ExitStatus.USAGE, e.getMessage());
             }
+            if (statsPlot != null) epochs = EpochLog.of(engine);
+            executed = ExecutedInstructions.of(machine, engine);
             engine.start();
         }
         RecoveryManager recovery = null;
@@ -123,54 +154,83 @@ final class RunCommand implements Callable<Integer> {
         }
         Thread input = startInputPump(machine);
         long t0 = System.nanoTime();
-        int status;
+        int status = ExitStatus.INTERNAL;
         try {
-            status = runToEnd(machine, engine, recovery, out);
+            status = runToEnd(machine, engine, recovery, out, new Limit(machine, limit));
         } finally {
             out.flush();
-            if (traceOut != null) traceOut.close();
             if (input != null) input.interrupt();
-            if (engine != null) report(engine, machine, System.nanoTime() - t0);
+            boolean written = writeOutputs(machine, engine, epochs, executed == null ? 0 : executed.count(), System.nanoTime() - t0,
+                    traceFile);
+            if (status != ExitStatus.INTERNAL) written &= Drives.commit(machine); // a failed ,writeback is a file error
+            if (status != ExitStatus.INTERNAL) status = finalStatus(status, written);
         }
-        return Drives.commit(machine) || status != ExitStatus.OK ? status : ExitStatus.NO_INPUT;
+        return status;
     }
 
-    private Writer startTrace(Machine machine) throws IOException {
+    /** --time-limit as absolute limits from where the run starts: ticks of guest time, or an instruction count. */
+    private record Limit(long ticks, long icount, String message) {
+        Limit(Machine m, Interval i) {
+            this(i == null || i.instructions() ? Long.MAX_VALUE : m.clock.now() + Math.max(1, m.clock.fromNanos(i.amount())),
+                    i == null || !i.instructions() ? Long.MAX_VALUE : m.cpu.icount() + i.amount(),
+                    i == null ? null : "--time-limit " + i + " reached before the guest ended"
+                            + (i.instructions() ? " (" + String.format(java.util.Locale.ROOT, "%,d", i.amount()) + " instructions)"
+                            : " (guest time)"));
+        }
+
+        boolean reached(Machine m) {
+            return m.clock.now() >= ticks || m.cpu.icount() >= icount;
+        }
+    }
+
+    private TraceFile startTrace(Machine machine) {
         if (trace == null) return null;
-        Writer traceOut = new BufferedWriter(Files.newBufferedWriter(trace, StandardCharsets.US_ASCII), 1 << 16);
-        machine.cpu.setTracer(new TraceWriter(traceOut, traceLimit, traceDisasm));
-        return traceOut;
+        TraceFile t = TraceFile.open(trace, traceLimit, traceDisasm);
+        machine.cpu.setTracer(t.tracer());
+        return t;
+    }
+
+    /** --save-at: whether the snapshot was written, or its writing failed. */
+    private volatile boolean saved;
+    private volatile boolean saveFailed;
+
+    private void saveSnapshot(Machine machine) {
+        try {
+            SnapshotFile.save(machine, saveFile);
+            saved = true;
+            System.err.println("vmm: saved a snapshot at instruction " + saveAt + " to " + saveFile);
+        } catch (IOException e) {
+            // The run goes on; the failure is told now and in the exit status.
+            saveFailed = true;
+            System.err.println("vmm: " + OutputFiles.writeFailed(saveFile, e).getMessage());
+        }
     }
 
     /**
      * On a terminal: raw mode, keys to COM1, QEMU's Ctrl-A escapes; Ctrl-A c pauses into the console.
      * The guest runs on a thread of its own; the terminal is restored on every way out.
      */
-    private int runOnTerminal(CheckpointConfig config, long watchdogNanos) throws Exception {
+    private int runOnTerminal(CheckpointConfig config, long watchdogNanos, Interval limit) throws Exception {
         GuestOutput out = new GuestOutput(GuestOutput.stream(System.out));
         ReplayConsole replay = new ReplayConsole(out);
         Machine machine = Boot.machine(guest, restore, replay);
-        Writer traceOut = startTrace(machine);
+        TraceFile traceFile = startTrace(machine);
         GuestSession session;
         try {
             session = new GuestSession(machine, config, out, replay);
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }
+        EpochLog epochs = statsPlot != null ? EpochLog.of(session.engine()) : null;
         if (recover) {
             session.setAutoRecover(true);
             session.recovery().withWatchdog(watchdogNanos).withRestart(restart);
             session.recovery().addEventListener(e -> session.announce(e.toString()));
         }
-        if (saveAt != null) {
-            session.at(saveAt, () -> {
-                try {
-                    SnapshotFile.save(machine, saveFile);
-                } catch (IOException e) {
-                    throw new VmmException(ExitStatus.NO_INPUT, "cannot write " + saveFile + ": " + e.getMessage());
-                }
-                System.err.println("vmm: saved a snapshot at instruction " + saveAt + " to " + saveFile);
-            });
+        if (saveAt != null) session.at(saveAt, () -> saveSnapshot(machine));
+        if (limit != null) {
+            Limit l = new Limit(machine, limit);
+            session.timeLimit(l.ticks(), l.icount(), l.message());
         }
         Supplier<Terminal> test = terminalForTests;
         Terminal terminal = test != null ? test.get() : Interactive.systemTerminal();
@@ -179,13 +239,18 @@ final class RunCommand implements Callable<Integer> {
         Attributes original = terminal.getAttributes();
         Thread restoreTerminal = new Thread(() -> terminal.setAttributes(original), "restore-terminal");
         Runtime.getRuntime().addShutdownHook(restoreTerminal);
-        long t0 = System.nanoTime();
+        StatusLine status = traceFile == null ? null
+                : new StatusLine(terminal.output(), terminal.getWidth() > 0 ? terminal.getWidth() : 80, traceFile::progress);
         Interactive.End end;
+        boolean written;
         try {
             session.start(true);
-            end = new Interactive(terminal, session, Interactive.historyFile(null), false).run(true, true);
+            Interactive ui = new Interactive(terminal, session, Interactive.historyFile(null), false);
+            ui.setStatusLine(status);
+            end = ui.run(true, true);
         } finally {
             session.close();
+            if (status != null) status.close();
             terminal.setAttributes(original);
             terminal.flush();
             terminal.close();
@@ -194,17 +259,19 @@ final class RunCommand implements Callable<Integer> {
             } catch (IllegalStateException e) {
                 // shutting down already
             }
-            if (traceOut != null) traceOut.close();
-            if (session.engine() != null) report(session.engine(), machine, System.nanoTime() - t0);
+            written = writeOutputs(machine, session.engine(), epochs, session.executed(), session.runningNanos(), traceFile);
         }
         if (session.failure() != null) {
             throw new VmmException(ExitStatus.INTERNAL, "internal error: " + session.failure() + " (run with -vv for details)");
         }
         RunResult r = session.finish();
-        boolean committed = Drives.commit(machine);
-        if (end == Interactive.End.INTERRUPTED || r == null) return ExitStatus.INTERRUPTED;
-        int status = status(r);
-        return committed || status != ExitStatus.OK ? status : ExitStatus.NO_INPUT;
+        written &= Drives.commit(machine); // ,writeback drives: a failed commit is a file error like any output
+        int runStatus = end == Interactive.End.INTERRUPTED || r == null ? ExitStatus.INTERRUPTED : status(r);
+        if (session.engine() != null && !stats) {
+            // On a terminal a person is watching: say in one line what the checkpoint engine did.
+            System.err.println(StatsSummary.line(session.engine().stats(), StatsSummary.taken(session.engine())));
+        }
+        return runStatus == ExitStatus.INTERRUPTED ? runStatus : finalStatus(runStatus, written);
     }
 
     private int status(RunResult r) {
@@ -212,25 +279,80 @@ final class RunCommand implements Callable<Integer> {
             return exitCode.equals("qemu") ? ((r.exitStatus() << 1) | 1) & 0xFF : r.exitStatus() & 0xFF;
         }
         System.err.println("vmm: " + r.message());
-        return ExitStatus.GUEST_CRASH;
+        return r.kind() == RunResult.Kind.LIMIT ? ExitStatus.TIME_LIMIT : ExitStatus.GUEST_CRASH;
     }
 
-    private void report(CheckpointEngine engine, Machine machine, long hostNanos) throws IOException {
+    /**
+     * The run's status, unless something the user asked to be written was not: then
+     * {@link ExitStatus#CANT_CREATE}, so that a script notices the missing file (a crash or the time
+     * limit, which say more about the run, keep their own status).
+     */
+    private int finalStatus(int runStatus, boolean outputsWritten) {
+        boolean snapshotMissing = saveAt != null && !saved;
+        if (snapshotMissing && !saveFailed) {
+            System.err.println("vmm: no snapshot was written to " + saveFile + ": the run ended at instruction "
+                    + String.format(java.util.Locale.ROOT, "%,d", lastIcount) + ", before --save-at " + saveAt);
+        }
+        if (outputsWritten && !snapshotMissing) return runStatus;
+        return runStatus == ExitStatus.GUEST_CRASH || runStatus == ExitStatus.TIME_LIMIT ? runStatus : ExitStatus.CANT_CREATE;
+    }
+
+    /** The instruction count where the run ended (for the --save-at message). */
+    private long lastIcount;
+
+    /**
+     * Writes the files and summaries asked for, each on its own: one that fails is reported and
+     * leaves the others written. Returns whether all were.
+     */
+    private boolean writeOutputs(Machine machine, CheckpointEngine engine, EpochLog epochs, long executed, long runningNanos,
+            TraceFile traceFile) {
+        boolean ok = true;
+        lastIcount = machine.cpu.icount();
+        if (traceFile != null) {
+            System.err.println(traceFile.summary());
+            ok &= !traceFile.failed();
+        }
+        if (engine == null) return ok;
         EngineStats s = engine.stats();
-        if (statsJson != null) Files.writeString(statsJson, s.toJson() + "\n");
-        if (stats) System.err.print(StatsSummary.format(s, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now()), hostNanos));
+        if (statsJson != null) ok &= write(statsJson, () -> Files.writeString(statsJson, s.toJson() + "\n"));
+        if (statsPlot != null) ok &= write(statsPlot, () -> StatsPlot.write(statsPlot, machine.image().name(), s, epochs, newest(engine)));
+        if (stats) {
+            System.err.print(StatsSummary.format(s, StatsSummary.taken(engine), machine.cpu.icount(),
+                    machine.clock.toNanos(machine.clock.now()), executed, runningNanos));
+        }
+        return ok;
     }
 
-    private int runToEnd(Machine machine, CheckpointEngine engine, RecoveryManager recovery, HostOutput out)
-            throws InterruptedException, IOException {
+    private static io.mucheckpoint.checkpoint.CheckpointInfo newest(CheckpointEngine engine) {
+        var all = engine.checkpoints();
+        return all.isEmpty() ? null : all.get(all.size() - 1);
+    }
+
+    @FunctionalInterface
+    private interface Write {
+        void run() throws IOException;
+    }
+
+    private static boolean write(Path file, Write w) {
+        try {
+            w.run();
+            return true;
+        } catch (IOException e) {
+            System.err.println("vmm: " + OutputFiles.writeFailed(file, e).getMessage());
+            return false;
+        }
+    }
+
+    private int runToEnd(Machine machine, CheckpointEngine engine, RecoveryManager recovery, HostOutput out, Limit timeLimit)
+            throws InterruptedException {
         while (true) {
-            long limit = saveAt != null && machine.cpu.icount() < saveAt ? saveAt : Long.MAX_VALUE;
-            RunResult r = recovery != null ? recovery.run(Long.MAX_VALUE, limit)
-                    : engine != null ? engine.run(Long.MAX_VALUE, limit) : machine.run(Long.MAX_VALUE, limit);
-            if (saveAt != null && machine.cpu.icount() == saveAt && limit == saveAt) {
+            long limit = Math.min(timeLimit.icount(), saveAt != null && machine.cpu.icount() < saveAt ? saveAt : Long.MAX_VALUE);
+            long ticks = timeLimit.ticks();
+            RunResult r = recovery != null ? recovery.run(ticks, limit)
+                    : engine != null ? engine.run(ticks, limit) : machine.run(ticks, limit);
+            if (saveAt != null && machine.cpu.icount() == saveAt && limit == saveAt && !saved) {
                 out.flush();
-                SnapshotFile.save(machine, saveFile);
-                System.err.println("vmm: saved a snapshot at instruction " + saveAt + " to " + saveFile);
+                saveSnapshot(machine);
             }
             switch (r.kind()) {
                 case EXIT:
@@ -245,6 +367,11 @@ final class RunCommand implements Callable<Integer> {
                     break;
                 case LIMIT:
                 case PAUSED:
+                    if (timeLimit.reached(machine)) {
+                        out.flush();
+                        System.err.println("vmm: " + timeLimit.message());
+                        return ExitStatus.TIME_LIMIT;
+                    }
                     break;
                 default:
                     out.flush();

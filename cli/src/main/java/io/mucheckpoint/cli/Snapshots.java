@@ -20,6 +20,13 @@ final class Snapshots {
         if (!guest.drive.isEmpty()) {
             throw new VmmException(ExitStatus.USAGE, "--restore reattaches the drives saved in the file: give no --drive");
         }
+        // The snapshot carries the guest's command line, RAM, clock rate and reset behaviour: refuse rather than ignore.
+        for (String option : new String[] {"--append", "--initrd", "--ram", "--ips", "--reboot"}) {
+            if (guest.given(option)) {
+                throw new VmmException(ExitStatus.USAGE, option + " cannot change a restored machine (the snapshot holds its command"
+                        + " line, RAM, clock rate and reset behaviour): drop " + option);
+            }
+        }
         SnapshotFile.Contents c;
         try {
             c = SnapshotFile.load(file);

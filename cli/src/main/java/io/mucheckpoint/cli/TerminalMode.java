@@ -31,7 +31,8 @@ final class TerminalMode {
 
     private TerminalMode() {}
 
-    static Result run(Terminal terminal, GuestSession session) throws IOException {
+    /** @param status a progress line to keep under the guest's output, or null */
+    static Result run(Terminal terminal, GuestSession session, StatusLine status) throws IOException {
         Attributes saved = terminal.getAttributes();
         Attributes raw = new Attributes(saved);
         raw.setLocalFlag(Attributes.LocalFlag.ICANON, false);
@@ -46,8 +47,10 @@ final class TerminalMode {
         raw.setControlChar(Attributes.ControlChar.VMIN, 1);
         raw.setControlChar(Attributes.ControlChar.VTIME, 0);
         terminal.setAttributes(raw);
-        session.output.setDisplay(GuestOutput.stream(terminal.output()));
+        GuestOutput.Display display = GuestOutput.stream(terminal.output());
+        session.output.setDisplay(status != null ? status.under(display) : display);
         session.onEvent(s -> {});
+        if (status != null) status.setVisible(true);
         PrintWriter w = terminal.writer();
         try {
             NonBlockingReader in = terminal.reader();
@@ -72,8 +75,10 @@ final class TerminalMode {
                         }
                         case 'h', 'H', '?' -> {
                             session.output.flush();
+                            if (status != null) status.setVisible(false);
                             w.print(HELP.replace("\r\n", "\n"));
                             w.flush();
+                            if (status != null) status.setVisible(true);
                         }
                         case 0x01 -> session.machine.offerInput(0x01);
                         default -> {
@@ -92,8 +97,9 @@ final class TerminalMode {
             Thread.currentThread().interrupt();
             return Result.QUIT;
         } finally {
-            terminal.setAttributes(saved);
             session.output.flush();
+            if (status != null) status.setVisible(false);
+            terminal.setAttributes(saved);
         }
     }
 }

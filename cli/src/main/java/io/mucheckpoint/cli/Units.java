@@ -38,60 +38,64 @@ public final class Units {
         return scale(m.group(1), decimal(m.group(2)), "count", text);
     }
 
-    /** An interval of guest time ({@code 50ms}) or of guest instructions ({@code 5000000i}, {@code 5Mi}). */
+    /**
+     * An interval of guest time ({@code 50ms}, {@code 1.5s}) or of guest instructions
+     * ({@code 5000000i}, {@code 5Mi}, {@code 2.5Mi}): an epoch length or a run's time limit. Positive.
+     */
     public static Interval interval(String text) {
-        String t = text.trim();
-        Matcher m = NUMBER_SUFFIX.matcher(t);
-        if (m.matches() && m.group(3).equals("i")) {
-            long n = scale(m.group(1), decimal(m.group(2)), "interval", text);
-            if (n == 0) throw new IllegalArgumentException("'" + text + "' is zero");
-            return new Interval(n, true);
-        }
-        Matcher d = Pattern.compile("(\\d+)(ns|us|µs|ms|s)").matcher(t);
-        if (!d.matches()) throw bad("duration", text, "like 50ms, 1s or 5000000i (instructions)");
-        if (Long.parseLong(d.group(1)) == 0) throw new IllegalArgumentException("'" + text + "' is zero");
-        long unit = switch (d.group(2)) {
-            case "ns" -> 1;
-            case "us", "µs" -> 1_000;
-            case "ms" -> 1_000_000;
-            default -> 1_000_000_000;
-        };
-        return new Interval(scale(d.group(1), unit, "duration", text), false);
+        Duration d = duration(text, true);
+        if (d.amount() == 0) throw new IllegalArgumentException("'" + text + "' is zero");
+        return new Interval(d.amount(), d.instructions());
     }
 
-    /** Guest time in nanoseconds, zero allowed ({@code 0}, {@code 200ms}): the latency bound. */
+    /** Guest time in nanoseconds, zero allowed ({@code 0}, {@code 200ms}, {@code 0.2s}): a latency bound, a watchdog. */
     public static long guestNanos(String text) {
-        if (text.trim().equals("0")) return 0;
-        Matcher d = Pattern.compile("(\\d+)(ns|us|µs|ms|s)").matcher(text.trim());
-        if (!d.matches()) throw bad("duration", text, "like 200ms or 0");
-        long unit = switch (d.group(2)) {
-            case "ns" -> 1;
-            case "us", "µs" -> 1_000;
-            case "ms" -> 1_000_000;
-            default -> 1_000_000_000;
-        };
-        return scale(d.group(1), unit, "duration", text);
+        return duration(text, false).amount();
     }
 
-    /** A point in guest time with an optional fraction, in nanoseconds: {@code 150ms}, {@code 1.5s}, {@code 0}. */
+    /** A point in guest time in nanoseconds ({@code 150ms}, {@code 1.5s}, {@code 0}): where {@code rollback @TIME} goes. */
     public static long guestTime(String text) {
+        return guestNanos(text);
+    }
+
+    /** A parsed duration: nanoseconds of guest time, or a number of guest instructions. */
+    record Duration(long amount, boolean instructions) {}
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(?:\\.(\\d+))?([kKmMgGtT]?i|ns|us|µs|ms|s)");
+
+    /**
+     * The one duration syntax of the command line and the console: a number, possibly with a
+     * fraction, and a unit: ns, us (µs), ms, s for guest time, or i (with an optional k, M, G
+     * multiplier) for guest instructions; a bare 0 is zero. Whatever the unit, the amount must come to
+     * a whole number of nanoseconds or instructions.
+     */
+    static Duration duration(String text, boolean instructionsAllowed) {
         String t = text.trim();
-        if (t.equals("0")) return 0;
-        Matcher d = Pattern.compile("(\\d+)(?:\\.(\\d{1,9}))?(ns|us|µs|ms|s)").matcher(t);
-        if (!d.matches()) throw bad("guest time", text, "like 150ms, 1.5s or 0");
-        long unit = switch (d.group(3)) {
-            case "ns" -> 1;
-            case "us", "µs" -> 1_000;
-            case "ms" -> 1_000_000;
-            default -> 1_000_000_000;
-        };
-        long whole = scale(d.group(1), unit, "guest time", text);
-        long fraction = 0;
-        if (d.group(2) != null) {
-            String f = (d.group(2) + "000000000").substring(0, 9);
-            fraction = Long.parseLong(f) * unit / 1_000_000_000L;
+        String example = instructionsAllowed ? "like 50ms, 1.5s or 5000000i (instructions)" : "like 200ms, 0.2s or 0";
+        if (t.equals("0")) return new Duration(0, false);
+        Matcher m = DURATION.matcher(t);
+        if (!m.matches()) throw bad("duration", text, example);
+        String unit = m.group(3);
+        boolean instructions = unit.endsWith("i");
+        if (instructions && !instructionsAllowed) {
+            throw new IllegalArgumentException("'" + text + "' counts instructions; give guest time here (" + example + ")");
         }
-        return Math.addExact(whole, fraction);
+        long scale = instructions ? decimal(unit.substring(0, unit.length() - 1)) : switch (unit) {
+            case "ns" -> 1L;
+            case "us", "µs" -> 1_000L;
+            case "ms" -> 1_000_000L;
+            default -> 1_000_000_000L;
+        };
+        java.math.BigDecimal value = new java.math.BigDecimal(m.group(1) + (m.group(2) != null ? "." + m.group(2) : ""))
+                .multiply(java.math.BigDecimal.valueOf(scale));
+        try {
+            return new Duration(value.stripTrailingZeros().longValueExact(), instructions);
+        } catch (ArithmeticException e) {
+            if (value.compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+                throw new IllegalArgumentException("'" + text + "' is too large for a duration");
+            }
+            throw new IllegalArgumentException("'" + text + "' is not a whole number of " + (instructions ? "instructions" : "nanoseconds"));
+        }
     }
 
     /** A guest duration for people: 0, 250us, 10ms, 1.5s. */

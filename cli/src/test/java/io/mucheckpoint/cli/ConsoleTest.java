@@ -119,6 +119,34 @@ class ConsoleTest {
     }
 
     @Test
+    void runSaysRunningBeforeAnythingTheGuestStopsAt() throws Exception {
+        // sdk_start is a few instructions from the entry point: the guest gets there at once.
+        String addr = String.format("0x%08x", ElfSymbols.address(Workloads.guests().resolve("build/mcf.elf"), "sdk_start"));
+        try (ScriptedTerminal t = console()) {
+            t.line("break " + addr);
+            int at = t.await("breakpoint 1 at " + addr + ": ");
+            t.line("run");
+            int running = t.await("\nrunning\n", at, 20_000);
+            t.await("breakpoint 1 at " + addr + " (instruction ", running, 20_000);
+            assertFalse(t.screen().substring(at, running).contains("breakpoint 1 at " + addr + " (instruction"), t.toString());
+            t.line("quit");
+            assertEquals(ExitStatus.OK, t.status(), t.toString());
+        }
+    }
+
+    @Test
+    void statsCountOnlyTheHostTimeTheGuestRan() throws Exception {
+        try (ScriptedTerminal t = console()) {
+            int at = t.await("'run' starts it");
+            Thread.sleep(300); // paused at the prompt: not time the guest ran
+            t.line("stats");
+            t.await("0 instructions in 0.000 s of guest time; 0.000 s of host time running (0.0 M instructions/s)", at, 20_000);
+            t.line("quit");
+            assertEquals(ExitStatus.OK, t.status(), t.toString());
+        }
+    }
+
+    @Test
     void aBreakpointThatIsNeverHitIsReported() throws Exception {
         try (ScriptedTerminal t = console()) {
             t.line("break 0xdeadbeef");
@@ -142,11 +170,15 @@ class ConsoleTest {
                     {"rollback 0", "error: checkpoint 0 is not retained (retained: 27-30)"},
                     {"rollback -9", "error: 3 retained checkpoints are older than now: cannot go back 9"},
                     {"rollback @1ms", "error: no retained checkpoint is at or before 1.000 ms (the oldest is 27 at 27.000 ms)"},
-                    {"rollback @1h", "error: '1h' is not a guest time"},
+                    {"rollback @1h", "error: '1h' is not a duration (expected something like 200ms, 0.2s or 0)"},
+                    {"rollback @1.5Mi", "error: '1.5Mi' counts instructions; give guest time here"},
                     {"rollback soon", "error: 'soon' is not a checkpoint (an id, -N or @TIME)"},
                     {"until 1000", "error: the guest is already at instruction 3000000"},
+                    {"wait soon", "error: 'soon' is not a number of seconds or a duration (like 5, 1.5s or 500ms)"},
                     {"step many", "error: 'many' is not a count of instructions (like 100, 5k or 2M)"},
                     {"mem nowhere", "error: 'nowhere' is not an address"},
+                    {"break -1", "error: '-1' comes to -0x1, outside the 32-bit address space (0-0xffffffff)"},
+                    {"break 0x100000000", "error: '0x100000000' comes to 0x100000000, outside the 32-bit address space"},
                     {"diff 999", "error: checkpoint 999 is not retained"},
                     {"delete 7", "error: there is no breakpoint 7"},
                     {"inject r9", "error: unknown fault location 'r9'"},
@@ -154,7 +186,10 @@ class ConsoleTest {
                     {"set keep 0", "error: keep must be at least 1"},
                     {"set predictor psychic", "error: predictor takes none, last or history, not 'psychic'"},
                     {"set interval 5parsecs", "error: interval: '5parsecs' is not a duration"},
-                    {"save /nonexistent/dir/x.uckpt", "error: cannot write /nonexistent/dir/x.uckpt"},
+                    {"set interval 1i", "error: interval 1i is below the floor of 10000 instructions (100us of guest time at --ips 100M)"},
+                    {"set latency 0.5ms", "latency is now 0.5ms; the 4 checkpoints retained stay"},
+                    {"save /nonexistent/dir/x.uckpt", "error: cannot write /nonexistent/dir/x.uckpt (save): no such directory /nonexistent/dir\n"},
+                    {"output /nonexistent/dir/out.txt", "error: cannot write /nonexistent/dir/out.txt (output): no such directory /nonexistent/dir\n"},
                     {"frobnicate", "error: unknown command 'frobnicate' (help lists the commands)"},
                     {"pause", "error: the guest is not running"},
                     {"regs now", "error: this command takes no arguments ('now')"},
@@ -171,6 +206,7 @@ class ConsoleTest {
             t.line("quit");
             assertEquals(0, t.status(), t.toString());
             assertFalse(t.screen().contains("Exception"), t.toString());
+            assertFalse(t.screen().contains(".tmp"), "an error names the user's file, not a temporary one\n" + t);
         }
     }
 
@@ -298,7 +334,7 @@ class ConsoleTest {
     }
 
     @Test
-    void setRestartsCheckpointingWithTheNewSetting() throws Exception {
+    void setIntervalAndPredictorKeepTheCheckpoints() throws Exception {
         try (ScriptedTerminal t = console()) {
             t.line("set");
             int at = t.await("interval           1ms");
@@ -306,14 +342,27 @@ class ConsoleTest {
             t.line("wait");
             at = t.await("reached instruction 2000000", at, 20_000);
             t.line("set interval 500000i");
-            at = t.await("interval is now 500000i; checkpointing restarted here (checkpoint 0)", at, 20_000);
+            at = t.await("interval is now 500000i; the 21 checkpoints retained stay (0-20), the next one 500000i after checkpoint 20",
+                    at, 20_000);
             t.line("until 3100000");
             t.line("wait");
             at = t.await("reached instruction 3100000", at, 20_000);
             t.line("checkpoints");
-            at = t.await("\n 2   30.000 ms       3000000", at, 20_000);
+            // The old ones are still there, the ids go on, and the new epochs are 500,000 instructions long.
+            at = t.await("\n 0    0.000 ms             0", at, 20_000);
+            at = t.await("\n20   20.000 ms       2000000", at, 20_000);
+            at = t.await("\n21   25.000 ms       2500000", at, 20_000);
+            at = t.await("\n22   30.000 ms       3000000", at, 20_000);
+            t.line("set predictor last");
+            at = t.await("predictor is now last; the 23 checkpoints retained stay (0-22)", at, 20_000);
+            t.line("rollback 5");
+            at = t.await("rolled back to checkpoint 5 at guest time 5.000 ms (instruction 500000)", at, 20_000);
             t.line("stats");
-            t.await("checkpointing: mode cow, predictor history, interval 500000i", at, 20_000);
+            at = t.await("checkpointing: mode cow, predictor last, interval 500000i", at, 20_000);
+            // The instruction count went back; the work done and the checkpoints taken did not.
+            at = t.await("500,000 instructions in 0.005 s of guest time;", at, 20_000);
+            at = t.await("over the 3,100,000 executed, rollbacks' re-runs included)", at, 20_000);
+            t.await("checkpoints:  23 taken (the first at the start, 22 at epoch boundaries); 6 retained now", at, 20_000);
             t.line("quit");
             assertEquals(0, t.status(), t.toString());
         }
@@ -402,7 +451,7 @@ class ConsoleTest {
 
         CliRun duration = CliRun.of("console", "--interval", "fortnightly");
         assertEquals(ExitStatus.USAGE, duration.status);
-        assertEquals("vmm: --interval: 'fortnightly' is not a duration (expected something like 50ms, 1s or 5000000i"
+        assertEquals("vmm: --interval: 'fortnightly' is not a duration (expected something like 50ms, 1.5s or 5000000i"
                 + " (instructions))\n", duration.err);
 
         CliRun size = CliRun.of("console", "--checkpoint-memory", "heaps");

@@ -26,6 +26,42 @@ class RunOnTerminalTest {
     }
 
     @Test
+    void endsWithOneLineOnStandardErrorSayingWhatCheckpointingDid() throws Exception {
+        try (ScriptedTerminal t = run("test")) {
+            assertEquals(0, t.status(), t.toString());
+            assertTrue(t.err().matches("vmm: [0-9,]+ checkpoints, one every 50ms; \\d+ kept, reaching [0-9.]+ ms back in"
+                    + " [0-9.]+ [KM]?i?B; longest pause [0-9.]+ ms \\(--stats: more\\)\n"), t.toString());
+        }
+    }
+
+    /** A guest that spins for ever: JMP $ at 0x7c00, in real mode. */
+    private String spinner() throws Exception {
+        return java.nio.file.Files.write(tmp.resolve("spin.bin"), new byte[] {(byte) 0xEB, (byte) 0xFE}) + "@0x7c00";
+    }
+
+    @Test
+    void aTimeLimitEndsARunOnTheTerminal() throws Exception {
+        try (ScriptedTerminal t = new ScriptedTerminal("dumb").start("run", "--flat", spinner(), "--time-limit", "20ms")) {
+            assertEquals(ExitStatus.TIME_LIMIT, t.status(), t.toString());
+            assertTrue(t.err().startsWith("vmm: --time-limit 20ms reached before the guest ended (guest time)\n"), t.toString());
+        }
+    }
+
+    @Test
+    void theTraceShowsItsSizeWhileItIsWrittenAndAtTheEnd() throws Exception {
+        Path trace = tmp.resolve("t.txt");
+        try (ScriptedTerminal t = new ScriptedTerminal("dumb").start("run", "--flat", spinner(), "--trace", trace.toString(),
+                "--trace-limit", "5000")) {
+            t.await("trace: ");
+            t.await(" written to " + trace);
+            t.type("\u0001x");
+            assertEquals(ExitStatus.INTERRUPTED, t.status(), t.toString());
+            assertTrue(t.err().contains("vmm: trace: 5,000 instructions in " + Console.bytes(java.nio.file.Files.size(trace)) + " to "
+                    + trace + "; stopped at --trace-limit 5,000\n"), t.toString());
+        }
+    }
+
+    @Test
     void ctrlAXQuitsWithStatus130() throws Exception {
         try (ScriptedTerminal t = run("bench")) {
             t.type("\u0001x");

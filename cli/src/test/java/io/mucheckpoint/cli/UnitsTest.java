@@ -49,7 +49,34 @@ class UnitsTest {
         assertEquals(2_250L, Units.guestTime("2.25us"));
         assertEquals(0, Units.guestTime("0"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.guestTime("1h")).getMessage()
-                .contains("'1h' is not a guest time"));
+                .contains("'1h' is not a duration"));
         assertThrows(IllegalArgumentException.class, () -> Units.guestTime("1.s"));
+    }
+
+    @Test
+    void oneDurationSyntaxEverywhere() {
+        // Fractions wherever a duration is taken: --interval, --latency, --watchdog, --time-limit, set, rollback @.
+        assertEquals(new io.mucheckpoint.checkpoint.Interval(1_500_000_000L, false), Units.interval("1.5s"));
+        assertEquals(200_000_000L, Units.guestNanos("0.2s"));
+        assertEquals(100_000_000L, Units.guestNanos("0.1s"));
+        assertEquals(250_000L, Units.guestNanos("250us"));
+        assertEquals(250_000L, Units.guestNanos("0.25ms"));
+        assertEquals(10_000_000L, Units.guestNanos("10ms"));
+        assertEquals(0, Units.guestNanos("0"));
+        assertEquals(0, Units.guestNanos("0ms"));
+        assertEquals(Units.guestTime("1.5s"), Units.guestNanos("1.5s"));
+        assertEquals(new io.mucheckpoint.checkpoint.Interval(2_500_000L, true), Units.interval("2.5Mi"));
+        assertEquals(new io.mucheckpoint.checkpoint.Interval(2_000L, true), Units.interval("2ki"));
+        // Instructions only where they make sense, and whole ones.
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.guestNanos("5Mi")).getMessage()
+                .contains("counts instructions; give guest time here"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.interval("1.5i")).getMessage()
+                .contains("not a whole number of instructions"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.guestNanos("0.5ns")).getMessage()
+                .contains("not a whole number of nanoseconds"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.interval("0ms")).getMessage().contains("is zero"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Units.interval("99999999999s")).getMessage().contains("too large"));
+        assertThrows(IllegalArgumentException.class, () -> Units.guestNanos("-1ms"));
+        assertThrows(IllegalArgumentException.class, () -> Units.guestNanos(".5s"));
     }
 }
