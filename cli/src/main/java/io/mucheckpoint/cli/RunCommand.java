@@ -38,7 +38,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoints;
 
-    @Option(names = "--stats", description = "Print a summary of checkpointing to standard error at exit.")
+    @Option(names = "--stats", description = "Print a summary of the run's speed and of checkpointing to standard error at exit.")
     boolean stats;
 
     @Option(names = "--stats-json", paramLabel = "FILE", description = "Write checkpoint statistics as JSON to FILE at exit.")
@@ -92,8 +92,8 @@ final class RunCommand implements Callable<Integer> {
         }
         if ((saveAt == null) != (saveFile == null)) throw new VmmException(ExitStatus.USAGE, "--save-at and --save go together");
         if (traceDisasm && trace == null) throw new VmmException(ExitStatus.USAGE, "--trace-disasm goes with --trace FILE");
-        if (checkpoints.off && (stats || statsJson != null)) {
-            throw new VmmException(ExitStatus.USAGE, "--stats needs checkpointing (drop --no-checkpoint)");
+        if (checkpoints.off && statsJson != null) {
+            throw new VmmException(ExitStatus.USAGE, "--stats-json needs checkpointing (drop --no-checkpoint)");
         }
         CheckpointConfig config = checkpoints.off ? null : checkpoints.config();
         if ((restart || !watchdog.equals("0")) && !recover) throw new VmmException(ExitStatus.USAGE, "--restart and --watchdog go with --recover");
@@ -122,6 +122,7 @@ final class RunCommand implements Callable<Integer> {
             });
         }
         Thread input = startInputPump(machine);
+        RunSpeed speed = stats ? RunSpeed.start(machine) : null;
         long t0 = System.nanoTime();
         try {
             return runToEnd(machine, engine, recovery, out);
@@ -129,7 +130,9 @@ final class RunCommand implements Callable<Integer> {
             out.flush();
             if (traceOut != null) traceOut.close();
             if (input != null) input.interrupt();
-            if (engine != null) report(engine, machine, System.nanoTime() - t0);
+            long hostNanos = System.nanoTime() - t0;
+            if (engine != null) report(engine, machine, hostNanos);
+            if (speed != null) System.err.print(speed.format(engine == null, hostNanos));
         }
     }
 
@@ -177,6 +180,7 @@ final class RunCommand implements Callable<Integer> {
         Attributes original = terminal.getAttributes();
         Thread restoreTerminal = new Thread(() -> terminal.setAttributes(original), "restore-terminal");
         Runtime.getRuntime().addShutdownHook(restoreTerminal);
+        RunSpeed speed = stats ? RunSpeed.start(machine) : null;
         long t0 = System.nanoTime();
         Interactive.End end;
         try {
@@ -193,7 +197,9 @@ final class RunCommand implements Callable<Integer> {
                 // shutting down already
             }
             if (traceOut != null) traceOut.close();
-            if (session.engine() != null) report(session.engine(), machine, System.nanoTime() - t0);
+            long hostNanos = System.nanoTime() - t0;
+            if (session.engine() != null) report(session.engine(), machine, hostNanos);
+            if (speed != null) System.err.print(speed.format(session.engine() == null, hostNanos));
         }
         if (session.failure() != null) {
             throw new VmmException(ExitStatus.INTERNAL, "internal error: " + session.failure() + " (run with -vv for details)");
