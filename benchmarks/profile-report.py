@@ -35,7 +35,7 @@ def short(sym):
     if m:
         name = m.group(1).replace("io.mucheckpoint.", "")
         return name
-    return sym[:70]
+    return sym[:70].strip()
 
 def jit(path):
     """Compilations of Cpu::execBlock at tier 4, how many were thrown away, C2 time, and the inlining
@@ -116,7 +116,10 @@ for cfg in ("off", "on"):
     p(f"The JIT: `Cpu.execBlock` was compiled by C2 {n} times (not counting on-stack-replacement versions), {dropped} of them "
       f"thrown away again (deoptimised, `made not entrant`); C2 spent {c2 if c2 is not None else '?'} s compiling in all.")
     if hot:
-        p(" In the last compilation of `Cpu.execBlock`, these calls were not inlined although reached:\n")
+        p(" In the last compilation of `Cpu.execBlock`, these calls were reached but not inlined, so each is a real call "
+          "(`too big`: over MaxInlineSize, 35 bytes, at a call site C2 did not count as hot; `hot method too big`: over "
+          "FreqInlineSize, 325 bytes; `already compiled into a medium method`: compiled on its own first, to more machine code "
+          "than InlineSmallCode allows; `size > DesiredMethodLimit`: the caller's inlining budget, 8,000 bytecodes, ran out):\n")
         p("| callee | bytecode size | why |\n|---|---:|---|")
         seen = set()
         for callee, size, why in hot:
@@ -125,5 +128,5 @@ for cfg in ("off", "on"):
             p(f"| `{callee}` | {size} | {why} |")
         p("")
     else:
-        p(" Every call it reaches with a hot profile is inlined.\n")
+        p(" (This log did not show the inlining decisions of that compilation next to its compile line; the other run's table applies.)\n")
 print("\n".join(out))

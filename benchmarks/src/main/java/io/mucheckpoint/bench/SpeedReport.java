@@ -175,7 +175,10 @@ public final class SpeedReport {
                 .append(TARGET_RATIO).append("× QEMU's speed, and the Linux boot at most ").append(fmt0(TARGET_LINUX_TIMES))
                 .append("× QEMU's time. The machine has 2 cores and is shared with other engineers' builds and tests: "
                         + "*others' CPU* is the CPU time everything else on the machine used while our command ran, per "
-                        + "second of its wall time (from /proc/stat; 1.0 would be one core busy all along).\n\n");
+                        + "second of its wall time (from /proc/stat; 1.0 would be one core busy all along). When it is high, wall times "
+                        + "stretch unevenly; *per CPU-s* (our instructions per second of CPU time of the whole command, JIT and GC "
+                        + "threads included) and *by CPU time* (QEMU's CPU time over ours, medians) are then the steadier measures, "
+                        + "though contention inflates CPU time too.\n\n");
         md.append("Rerun: `benchmarks/speed.sh -l LABEL` (about 40 minutes; `-p PAIRS -s bench,long,linux -w \"W...\"` choose), then "
                 + "`benchmarks/speed-report.sh DATA.tsv...` with the sittings to show, oldest first.\n\n");
         if (sittings.size() > 1) summary(sittings);
@@ -274,9 +277,9 @@ public final class SpeedReport {
     private void table(Sitting s, String title, List<Row> rows) {
         if (rows.isEmpty()) return;
         md.append("### ").append(title).append("\n\n");
-        md.append("| workload | args | pairs | instructions | ours wall s (min–max) | ours CPU s | M instr/s | first 10 s | after | "
-                + "QEMU wall s | QEMU M instr/s | speed vs QEMU (min–max) |\n");
-        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        md.append("| workload | args | pairs | instructions | ours wall s (min–max) | ours CPU s | M instr/s | per CPU-s | first 10 s | after | "
+                + "QEMU wall s | QEMU M instr/s | speed vs QEMU (min–max) | by CPU time |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row r : rows) {
             double[] w = of(r.ours(), Run::wall);
             double[] q = of(r.qemu(), Run::wall);
@@ -284,9 +287,11 @@ public final class SpeedReport {
             String qm = r.sameStreamUnderQemu() ? fmt1(median(of(r.qemu(), x -> r.icount() / x.wall() / 1e6))) : "–";
             md.append("| ").append(r.row()).append(" | `").append(r.args()).append("` | ").append(r.ours().size()).append(" | ")
                     .append(count(r)).append(" | ").append(spread(w)).append(" | ").append(fmt1(median(of(r.ours(), Run::cpu))))
-                    .append(" | ").append(fmt1(mips(r))).append(" | ").append(warm(r, true)).append(" | ").append(warm(r, false))
+                    .append(" | ").append(fmt1(mips(r))).append(" | ").append(fmt1(median(of(r.ours(), x -> x.icount() / x.cpu() / 1e6))))
+                    .append(" | ").append(warm(r, true)).append(" | ").append(warm(r, false))
                     .append(" | ").append(fmt2(median(q))).append(" | ").append(qm).append(" | ")
                     .append(String.format(Locale.ROOT, "%s (%.3f–%.3f)", ratio(median(ratios)), min(ratios), max(ratios)))
+                    .append(" | ").append(r.sameStreamUnderQemu() ? ratio(median(of(r.qemu(), Run::cpu)) / median(of(r.ours(), Run::cpu))) : "–")
                     .append(" |\n");
         }
         double shortest = rows.stream().flatMap(r -> r.ours().stream()).mapToDouble(Run::wall).min().orElse(0);

@@ -55,11 +55,11 @@ abstract class AddressSpace extends Registers {
     /** Bumped whenever block chains may be stale: new translations, a new code segment or mode. */
     int chainGen;
 
-    // The TLB. A data entry is one long: the tag in the low half, the host offset (added to a linear
-    // address to index mem) in the high half, so a lookup is one array load and one compare. Measured
-    // against the former parallel int[] tag and offset arrays: see docs/profile.md.
-    final long[] tlbR = new long[TLB_SIZE];
-    final long[] tlbW = new long[TLB_SIZE];
+    // The TLB.
+    final int[] tlbRTag = new int[TLB_SIZE];
+    final int[] tlbROfs = new int[TLB_SIZE];
+    final int[] tlbWTag = new int[TLB_SIZE];
+    final int[] tlbWOfs = new int[TLB_SIZE];
     final int[] tlbCTag = new int[TLB_SIZE];
     final int[] tlbCPhys = new int[TLB_SIZE];
     /** One bit per 4 MiB linear region translated through a 4 MiB page since the last flush. */
@@ -69,13 +69,6 @@ abstract class AddressSpace extends Registers {
     /** Added to a linear page number to form its tag in the current generation and privilege. */
     int rKey = 1 << GEN_SHIFT;
     int wKey = 1 << GEN_SHIFT;
-    /**
-     * Bit s set: segment s is flat for reads (writes): base 0, limit 4 GiB - 1, readable (writable),
-     * not expand-down. An access through such a segment needs no segment check before the TLB: an
-     * access running past 4 GiB also crosses a page, misses the TLB and gets the full check.
-     */
-    int flatRd;
-    int flatWr;
 
     AddressSpace(PhysicalMemory memory) {
         this.memory = memory;
@@ -95,7 +88,7 @@ abstract class AddressSpace extends Registers {
         chainGen++;
         Arrays.fill(largeRegions, 0);
         if (++rGen == GEN_LIMIT) {
-            Arrays.fill(tlbR, 0);
+            Arrays.fill(tlbRTag, 0);
             Arrays.fill(tlbCTag, 0);
             rGen = 1;
         }
@@ -105,7 +98,7 @@ abstract class AddressSpace extends Registers {
     /** Voids every write permission, leaving reads alone. */
     final void revokeWriteEntries() {
         if (++wGen == GEN_LIMIT) {
-            Arrays.fill(tlbW, 0);
+            Arrays.fill(tlbWTag, 0);
             wGen = 1;
         }
         updateTlbKeys();
@@ -125,60 +118,31 @@ abstract class AddressSpace extends Registers {
             int first = (lin >>> 12) & ~0x3FF;
             for (int p = first; p < first + 0x400; p++) {
                 int idx = p & TLB_MASK;
-                tlbR[idx] = 0;
-                tlbW[idx] = 0;
+                tlbRTag[idx] = 0;
+                tlbWTag[idx] = 0;
                 tlbCTag[idx] = 0;
             }
             return;
         }
         int idx = (lin >>> 12) & TLB_MASK;
-        tlbR[idx] = 0;
-        tlbW[idx] = 0;
+        tlbRTag[idx] = 0;
+        tlbWTag[idx] = 0;
         tlbCTag[idx] = 0;
     }
 
     // --- segment-relative access (the interpreter's entry points) ----------------------------
 
-    // Each access first tries a flat segment and a TLB hit inline (the tag of the access's last byte
-    // must match, so a page-crossing access misses); everything else goes through the segment check
-    // and readLin/writeLin, whose misses take the slow path. Every access that is not a TLB hit
-    // reaches readSlow/writeSlow.
-
     final int rd8(int seg, int off) {
-        if ((flatRd & (1 << seg)) != 0) {
-            long e = tlbR[(off >>> 12) & TLB_MASK];
-            if ((int) e == ((off >>> 12) | rKey)) return mem[(int) (e >> 32) + off] & 0xFF;
-        }
-        return rd8Seg(seg, off);
-    }
-
-    final int rd16(int seg, int off) {
-        if ((flatRd & (1 << seg)) != 0) {
-            long e = tlbR[(off >>> 12) & TLB_MASK];
-            if ((int) e == (((off + 1) >>> 12) | rKey)) return (short) I16.get(mem, (int) (e >> 32) + off) & 0xFFFF;
-        }
-        return rd16Seg(seg, off);
-    }
-
-    final int rd32(int seg, int off) {
-        if ((flatRd & (1 << seg)) != 0) {
-            long e = tlbR[(off >>> 12) & TLB_MASK];
-            if ((int) e == (((off + 3) >>> 12) | rKey)) return (int) I32.get(mem, (int) (e >> 32) + off);
-        }
-        return rd32Seg(seg, off);
-    }
-
-    private int rd8Seg(int seg, int off) {
         if ((off & 0xFFFFFFFFL) >= segRdEnd[seg]) segCheck(seg, off, 1, false);
         return readLin8(segBase[seg] + off);
     }
 
-    private int rd16Seg(int seg, int off) {
+    final int rd16(int seg, int off) {
         if ((off & 0xFFFFFFFFL) + 2 > segRdEnd[seg]) segCheck(seg, off, 2, false);
         return readLin16(segBase[seg] + off);
     }
 
-    private int rd32Seg(int seg, int off) {
+    final int rd32(int seg, int off) {
         if ((off & 0xFFFFFFFFL) + 4 > segRdEnd[seg]) segCheck(seg, off, 4, false);
         return readLin32(segBase[seg] + off);
     }
@@ -188,49 +152,16 @@ abstract class AddressSpace extends Registers {
     }
 
     final void wr8(int seg, int off, int v) {
-        if ((flatWr & (1 << seg)) != 0) {
-            long e = tlbW[(off >>> 12) & TLB_MASK];
-            if ((int) e == ((off >>> 12) | wKey)) {
-                mem[(int) (e >> 32) + off] = (byte) v;
-                return;
-            }
-        }
-        wr8Seg(seg, off, v);
-    }
-
-    final void wr16(int seg, int off, int v) {
-        if ((flatWr & (1 << seg)) != 0) {
-            long e = tlbW[(off >>> 12) & TLB_MASK];
-            if ((int) e == (((off + 1) >>> 12) | wKey)) {
-                I16.set(mem, (int) (e >> 32) + off, (short) v);
-                return;
-            }
-        }
-        wr16Seg(seg, off, v);
-    }
-
-    final void wr32(int seg, int off, int v) {
-        if ((flatWr & (1 << seg)) != 0) {
-            long e = tlbW[(off >>> 12) & TLB_MASK];
-            if ((int) e == (((off + 3) >>> 12) | wKey)) {
-                I32.set(mem, (int) (e >> 32) + off, v);
-                return;
-            }
-        }
-        wr32Seg(seg, off, v);
-    }
-
-    private void wr8Seg(int seg, int off, int v) {
         if ((off & 0xFFFFFFFFL) >= segWrEnd[seg]) segCheck(seg, off, 1, true);
         writeLin8(segBase[seg] + off, v);
     }
 
-    private void wr16Seg(int seg, int off, int v) {
+    final void wr16(int seg, int off, int v) {
         if ((off & 0xFFFFFFFFL) + 2 > segWrEnd[seg]) segCheck(seg, off, 2, true);
         writeLin16(segBase[seg] + off, v);
     }
 
-    private void wr32Seg(int seg, int off, int v) {
+    final void wr32(int seg, int off, int v) {
         if ((off & 0xFFFFFFFFL) + 4 > segWrEnd[seg]) segCheck(seg, off, 4, true);
         writeLin32(segBase[seg] + off, v);
     }
@@ -252,7 +183,8 @@ abstract class AddressSpace extends Registers {
     }
 
     final void probeLinWrite(int lin, int size) {
-        if ((int) tlbW[(lin >>> 12) & TLB_MASK] == (((lin + size - 1) >>> 12) | wKey)) return;
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (tlbWTag[idx] == ((lin >>> 12) | wKey) && (lin & 0xFFF) <= 0x1000 - size) return;
         translate(lin, true, cpl == 3);
         if (((lin & 0xFFF) + size) > 0x1000) translate((lin + size - 1) & ~0xFFF, true, cpl == 3);
     }
@@ -287,53 +219,52 @@ abstract class AddressSpace extends Registers {
     // --- linear access: the TLB fast paths ---------------------------------------------------
 
     final int readLin8(int lin) {
-        long e = tlbR[(lin >>> 12) & TLB_MASK];
-        if ((int) e == ((lin >>> 12) | rKey)) return mem[(int) (e >> 32) + lin] & 0xFF;
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (tlbRTag[idx] == ((lin >>> 12) | rKey)) return mem[tlbROfs[idx] + lin] & 0xFF;
         return readSlow(lin, 1, cpl == 3);
     }
 
     final int readLin16(int lin) {
-        long e = tlbR[(lin >>> 12) & TLB_MASK];
-        if ((int) e == (((lin + 1) >>> 12) | rKey)) return (short) I16.get(mem, (int) (e >> 32) + lin) & 0xFFFF;
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (tlbRTag[idx] == ((lin >>> 12) | rKey) && (lin & 0xFFF) != 0xFFF) {
+            return (short) I16.get(mem, tlbROfs[idx] + lin) & 0xFFFF;
+        }
         return readSlow(lin, 2, cpl == 3);
     }
 
     final int readLin32(int lin) {
-        long e = tlbR[(lin >>> 12) & TLB_MASK];
-        if ((int) e == (((lin + 3) >>> 12) | rKey)) return (int) I32.get(mem, (int) (e >> 32) + lin);
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (tlbRTag[idx] == ((lin >>> 12) | rKey) && (lin & 0xFFF) <= 0xFFC) {
+            return (int) I32.get(mem, tlbROfs[idx] + lin);
+        }
         return readSlow(lin, 4, cpl == 3);
     }
 
     final void writeLin8(int lin, int v) {
-        long e = tlbW[(lin >>> 12) & TLB_MASK];
-        if ((int) e == ((lin >>> 12) | wKey)) {
-            mem[(int) (e >> 32) + lin] = (byte) v;
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (tlbWTag[idx] == ((lin >>> 12) | wKey)) {
+            mem[tlbWOfs[idx] + lin] = (byte) v;
             return;
         }
         writeSlow(lin, 1, v, cpl == 3);
     }
 
     final void writeLin16(int lin, int v) {
-        long e = tlbW[(lin >>> 12) & TLB_MASK];
-        if ((int) e == (((lin + 1) >>> 12) | wKey)) {
-            I16.set(mem, (int) (e >> 32) + lin, (short) v);
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (tlbWTag[idx] == ((lin >>> 12) | wKey) && (lin & 0xFFF) != 0xFFF) {
+            I16.set(mem, tlbWOfs[idx] + lin, (short) v);
             return;
         }
         writeSlow(lin, 2, v, cpl == 3);
     }
 
     final void writeLin32(int lin, int v) {
-        long e = tlbW[(lin >>> 12) & TLB_MASK];
-        if ((int) e == (((lin + 3) >>> 12) | wKey)) {
-            I32.set(mem, (int) (e >> 32) + lin, v);
+        int idx = (lin >>> 12) & TLB_MASK;
+        if (tlbWTag[idx] == ((lin >>> 12) | wKey) && (lin & 0xFFF) <= 0xFFC) {
+            I32.set(mem, tlbWOfs[idx] + lin, v);
             return;
         }
         writeSlow(lin, 4, v, cpl == 3);
-    }
-
-    /** A TLB entry: {@code tag} in the low half, {@code hostOfs} in the high half. */
-    static long tlbEntry(int tag, int hostOfs) {
-        return ((long) hostOfs << 32) | (tag & 0xFFFFFFFFL);
     }
 
     // --- supervisor-mode implicit accesses (descriptor tables, TSS, ...) ----------------------
@@ -358,7 +289,9 @@ abstract class AddressSpace extends Registers {
         int base = memory.readBase(phys >>> 12);
         if (base < 0) return memory.read(phys, size) & sizeMask(size);
         if (user == (cpl == 3)) {
-            tlbR[(lin >>> 12) & TLB_MASK] = tlbEntry((lin >>> 12) | rKey, base - (lin & ~0xFFF));
+            int idx = (lin >>> 12) & TLB_MASK;
+            tlbRTag[idx] = (lin >>> 12) | rKey;
+            tlbROfs[idx] = base - (lin & ~0xFFF);
         }
         int h = base + (lin & 0xFFF);
         return size == 4 ? (int) I32.get(mem, h) : size == 2 ? (short) I16.get(mem, h) & 0xFFFF : mem[h] & 0xFF;
@@ -383,7 +316,9 @@ abstract class AddressSpace extends Registers {
             return;
         }
         if (user == (cpl == 3)) {
-            tlbW[(lin >>> 12) & TLB_MASK] = tlbEntry((lin >>> 12) | wKey, base - (lin & ~0xFFF));
+            int idx = (lin >>> 12) & TLB_MASK;
+            tlbWTag[idx] = (lin >>> 12) | wKey;
+            tlbWOfs[idx] = base - (lin & ~0xFFF);
         }
         int h = base + (lin & 0xFFF);
         if (size == 4) I32.set(mem, h, v);
@@ -470,7 +405,6 @@ abstract class AddressSpace extends Registers {
         if (!pm) {
             segRdEnd[seg] = end;
             segWrEnd[seg] = end;
-            updateFlat(seg);
             return;
         }
         boolean usable = (segSel[seg] & 0xFFFC) != 0 || seg == CS;
@@ -482,21 +416,12 @@ abstract class AddressSpace extends Registers {
         if (!usable || !present || !codeOrData || expandDown) {
             segRdEnd[seg] = 0;
             segWrEnd[seg] = 0;
-            updateFlat(seg);
             return;
         }
         boolean readable = !code || (type & 2) != 0;
         boolean writable = !code && (type & 2) != 0;
         segRdEnd[seg] = readable ? end : 0;
         segWrEnd[seg] = writable ? end : 0;
-        updateFlat(seg);
-    }
-
-    private void updateFlat(int seg) {
-        boolean zeroBase = segBase[seg] == 0;
-        int bit = 1 << seg;
-        flatRd = zeroBase && segRdEnd[seg] == 1L << 32 ? flatRd | bit : flatRd & ~bit;
-        flatWr = zeroBase && segWrEnd[seg] == 1L << 32 ? flatWr | bit : flatWr & ~bit;
     }
 
     final void updateAllSegmentBounds() {

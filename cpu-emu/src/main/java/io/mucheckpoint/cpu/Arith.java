@@ -89,32 +89,6 @@ final class Arith {
         }
     }
 
-    /**
-     * SHL/SAL (kind 4, 6), SHR (5) and SAR (7) of a 32-bit value by a count of 1..31: the same
-     * results and flags as {@link #shift} with size 4, small enough for the JIT to inline into the
-     * interpreter's hot switch (shifts are ~2.5 % of the instructions the workloads execute).
-     */
-    static int shift32(Cpu c, int kind, int v, int count) {
-        int res, cfOf;
-        if (kind == 5) {
-            res = v >>> count;
-            int last = v >>> (count - 1);
-            cfOf = ((last & 1) != 0 ? CF : 0) | (last < 0 ? OF : 0);
-        } else if (kind == 7) {
-            res = v >> count;
-            cfOf = ((v >> (count - 1)) & 1) != 0 ? CF : 0;
-        } else {
-            res = v << count;
-            int cf = (v >>> (32 - count)) & 1;
-            cfOf = (cf != 0 ? CF : 0) | (((res >>> 31) ^ cf) != 0 ? OF : 0);
-        }
-        c.eflags = (c.eflags & ~Registers.ARITH) | cfOf;
-        c.fOp = Registers.F_SZP;
-        c.fRes = res;
-        c.fSign = 0x80000000;
-        return res;
-    }
-
     private static void setCfOf(Cpu c, int cf, int of) {
         c.materializeFlags();
         c.eflags = (c.eflags & ~(CF | OF)) | (cf != 0 ? CF : 0) | (of != 0 ? OF : 0);

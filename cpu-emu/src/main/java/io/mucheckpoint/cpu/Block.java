@@ -18,8 +18,6 @@ final class Block {
     final int length;
     /** 16-bit code whose IP wrapped from FFFF to 0 inside the block. */
     final boolean wraps;
-    /** The next block may run without a return to the run loop's checks ({@link Op#chains}). */
-    final boolean chains;
     boolean valid = true;
     /**
      * The blocks that ran after this one, by the EIP they were entered at, valid while the
@@ -44,7 +42,6 @@ final class Block {
         this.endPhys = endPhys;
         this.length = count == 0 ? 0 : insns[count - 1].end;
         this.wraps = !code32 && (entry & 0xFFFF) + (long) length > 0x10000;
-        this.chains = count > 0 && Op.chains(terminates ? insns[count - 1].op : -1);
     }
 
     /**

@@ -482,24 +482,10 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             if (tracer != null) tracer.beforeInstruction(this);
             lastBlock = b;
             faulted = false;
-            boolean more = execBlock(b, Math.min(limit, b.count));
+            execBlock(b, Math.min(limit, b.count));
             if (trap && !shutdown && !faulted) { // a faulting instruction did not complete: no trap
                 dr[6] |= 0x4000;
                 ControlTransfer.interrupt(this, CpuFault.DB, 0, false, ControlTransfer.KIND_TRAP);
-            }
-            if (single || breakpoints != null) continue;
-            // Chaining: after a block that cannot have changed anything the checks above look at,
-            // and with no stop requested (a device, a write trap wanting an early boundary), the
-            // next block runs at once: blocks average 6.3 instructions over the workloads, so these
-            // checks were about 7 % of the time (profile in docs/profile.md). (The same loop inside
-            // execBlock was measured 10-20 % slower: C2 compiled the nested loops worse.)
-            while (more && !stopRequested) {
-                long rest = stopAt - icount;
-                if (rest <= 0) break;
-                Block nb = successor(b);
-                if (nb == null) break;
-                lastBlock = b = nb;
-                more = execBlock(nb, rest < nb.count ? (int) rest : nb.count);
             }
         }
     }
@@ -626,10 +612,6 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             }
             if (!code32 && at == 0) break; // IP wrapped
         }
-        if (n >= 2 && buf[n - 1].op == Op.JCC) {
-            int fused = Op.fusedWithJcc(buf[n - 2].op);
-            if (fused >= 0) buf[n - 2].op = fused;
-        }
         Insn[] insns = java.util.Arrays.copyOf(buf, n);
         Block b = new Block(phys, code32, insns, n, terminates, firstPage, lastPage, endPhys, entry);
         code.add(b);
@@ -653,186 +635,84 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         return readPhys8(codePhys(lin));
     }
 
-    /**
-     * Runs {@code n} instructions of {@code b}. Returns whether the next block may follow without
-     * the run loop's checks: the block ran to its end without a fault and its last instruction cannot
-     * change what those checks look at ({@link Op#chains}: interrupt deliverability, TF, the mode,
-     * the devices).
-     */
-    private boolean execBlock(Block b, int n) {
+    private void execBlock(Block b, int n) {
+        final Insn[] ins = b.insns;
+        final int entry = eip;
+        final long base = icount;
         final int[] r = this.r;
-        {
-            final Insn[] ins = b.insns;
-            final int entry = eip;
-            final long base = icount;
-            currentBlock = b;
-            currentBlockVoided = false;
-            execLimit = n;
-            repExtra = 0;
-            int i = 0;
-            try {
-                // The hot loop: one dispatch per instruction over the frequent forms (about 98 % of
-                // the instructions the workloads execute); everything else is in execOther. The forms
-                // that start with a load from memory get it done here, at one place, before the
-                // dispatch: the JIT then inlines one copy of the TLB fast path rather than one per
-                // form, which keeps the whole method inside what C2 inlines into one compilation
-                // (the former switch of size-generic forms made C2 stop inlining half-way through
-                // it: the hottest forms, MOV r32,[m] and Jcc, called rd32 and cond; see docs/profile.md).
-                while (i < execLimit) {
-                    Insn in = ins[i];
-                    int op = in.op;
-                    int v = 0;
-                    if (op >= Op.FIRST_LOAD32 && op <= Op.LAST_LOAD) {
-                        int ea = (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask;
-                        v = op < Op.FIRST_LOAD8 ? rd32(in.seg, ea) : rd8(in.seg, ea);
+        currentBlock = b;
+        currentBlockVoided = false;
+        execLimit = n;
+        repExtra = 0;
+        int i = 0;
+        try {
+            // The hot loop: one dispatch per instruction over the frequent forms (specialised 32-bit
+            // ones first); everything rarer goes through execOther so this method stays small enough
+            // for the JIT to compile and inline well.
+            while (i < execLimit) {
+                Insn in = ins[i];
+                switch (in.op) {
+                    case Op.MOV_RR32:
+                        r[in.d] = r[in.s];
+                        break;
+                    case Op.MOV_RM32:
+                        r[in.d] = rd32(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask);
+                        break;
+                    case Op.MOV_MR32:
+                        wr32(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask, r[in.s]);
+                        break;
+                    case Op.MOV_RI32:
+                        r[in.d] = in.imm;
+                        break;
+                    case Op.LEA32:
+                        r[in.d] = r[in.base] + (r[in.index] << in.scale) + in.disp;
+                        break;
+                    case Op.MOVZX8_RM32:
+                        r[in.d] = rd8(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask);
+                        break;
+                    case Op.MOVZX8_RR32:
+                        r[in.d] = getReg8(in.s);
+                        break;
+                    case Op.INC_R32: {
+                        int v = r[in.d];
+                        keepCarry();
+                        fOp = F_INC; fA = v; fB = 1; fRes = r[in.d] = v + 1; fSign = 0x80000000;
+                        break;
                     }
-                    int fa, fb;
-                    fused: {
-                        switch (op) {
-                            case Op.MOV_RM32: case Op.MOVZX8_RM32:
-                                r[in.d] = v;
-                                break fused;
-                            case Op.JCC: {
-                                int next = entry + in.end;
-                                eip = cond(in.sub) ? jumpTarget(next + in.imm, in.size) : next & ipMask;
-                                break fused;
-                            }
-                            case Op.MOV_RR32:
-                                r[in.d] = r[in.s];
-                                break fused;
-                            case Op.MOV_MR32:
-                                wr32(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask, r[in.s]);
-                                break fused;
-                            case Op.LEA32:
-                                r[in.d] = r[in.base] + (r[in.index] << in.scale) + in.disp;
-                                break fused;
-                            case Op.MOV_RI32:
-                                r[in.d] = in.imm;
-                                break fused;
-                            case Op.MOVZX8_RR32:
-                                r[in.d] = getReg8(in.s);
-                                break fused;
-                            case Op.INC_R32: {
-                                int x = r[in.d];
-                                keepCarry();
-                                fOp = F_INC; fA = x; fB = 1; fRes = r[in.d] = x + 1; fSign = 0x80000000;
-                                break fused;
-                            }
-                            case Op.DEC_R32: {
-                                int x = r[in.d];
-                                keepCarry();
-                                fOp = F_DEC; fA = x; fB = 1; fRes = r[in.d] = x - 1; fSign = 0x80000000;
-                                break fused;
-                            }
-                            case Op.ADD_RR32: add32(in.d, r[in.s]); break fused;
-                            case Op.ADD_RI32: add32(in.d, in.imm); break fused;
-                            case Op.ADD_RM32: add32(in.d, v); break fused;
-                            case Op.SUB_RR32: sub32(in.d, r[in.s]); break fused;
-                            case Op.SUB_RI32: sub32(in.d, in.imm); break fused;
-                            case Op.SUB_RM32: sub32(in.d, v); break fused;
-                            case Op.CMP_RR32: cmp32(r[in.d], r[in.s]); break fused;
-                            case Op.CMP_RI32: cmp32(r[in.d], in.imm); break fused;
-                            case Op.CMP_RM32: cmp32(r[in.d], v); break fused;
-                            case Op.CMP_MR32: cmp32(v, r[in.s]); break fused;
-                            case Op.CMP_MI32: cmp32(v, in.imm); break fused;
-                            case Op.AND_RR32: logic32(r[in.d] = r[in.d] & r[in.s]); break fused;
-                            case Op.AND_RI32: logic32(r[in.d] = r[in.d] & in.imm); break fused;
-                            case Op.AND_RM32: logic32(r[in.d] = r[in.d] & v); break fused;
-                            case Op.OR_RR32: logic32(r[in.d] = r[in.d] | r[in.s]); break fused;
-                            case Op.OR_RI32: logic32(r[in.d] = r[in.d] | in.imm); break fused;
-                            case Op.XOR_RR32: logic32(r[in.d] = r[in.d] ^ r[in.s]); break fused;
-                            case Op.XOR_RI32: logic32(r[in.d] = r[in.d] ^ in.imm); break fused;
-                            case Op.TEST_RR32: logic32(r[in.d] & r[in.s]); break fused;
-                            case Op.TEST_RI32: logic32(r[in.d] & in.imm); break fused;
-                            case Op.CMP_RI8: cmp8(getReg8(in.d), in.imm); break fused;
-                            case Op.CMP_MI8: cmp8(v, in.imm); break fused;
-                            case Op.MOV_MI8:
-                                wr8(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask, in.imm);
-                                break fused;
-                            case Op.MOV_MR8:
-                                wr8(in.seg, (r[in.base] + (r[in.index] << in.scale) + in.disp) & in.eaMask, getReg8(in.s));
-                                break fused;
-                            case Op.SHIFT_R32: {
-                                int count = (in.imm < 0 ? r[ECX] : in.imm) & 0x1F;
-                                if (count != 0) r[in.d] = Arith.shift32(this, in.sub, r[in.d], count);
-                                break fused;
-                            }
-                            case Op.CMOV_R32:
-                                if (cond(in.sub)) r[in.d] = r[in.s];
-                                break fused;
-                            case Op.JMP:
-                                eip = jumpTarget(entry + in.end + in.imm, in.size);
-                                break fused;
-                            case Op.NOP:
-                                break fused;
-
-                            // Compare + Jcc: the operands, then the shared tail below.
-                            case Op.CMP_RR32_JCC: fa = r[in.d]; fb = r[in.s]; break;
-                            case Op.CMP_RI32_JCC: fa = r[in.d]; fb = in.imm; break;
-                            case Op.CMP_RM32_JCC: fa = r[in.d]; fb = v; break;
-                            case Op.CMP_MR32_JCC: fa = v; fb = r[in.s]; break;
-                            case Op.CMP_MI32_JCC: fa = v; fb = in.imm; break;
-                            // TEST: the Jcc conditions after a logic result equal those after CMP res, 0
-                            // (CF = OF = 0, ZF/SF/PF from res), so the same tail decides the jump.
-                            case Op.TEST_RR32_JCC: fa = r[in.d] & r[in.s]; fb = 0; break;
-                            case Op.TEST_RI32_JCC: fa = r[in.d] & in.imm; fb = 0; break;
-
-                            default:
-                                execOther(in, entry, i, base);
-                                break fused;
-                        }
-                        // The fused tail. The flags are recorded as the unfused compare or test would;
-                        // unless the run must stop between the two, the Jcc (ins[i + 1]) runs with its
-                        // condition from the operands, with i on the Jcc, so that a fault of the jump
-                        // (a target beyond the CS limit) finds the compare retired.
-                        if (op >= Op.TEST_RR32_JCC) logic32(fa);
-                        else cmp32(fa, fb);
-                        if (i + 1 < execLimit) {
-                            Insn j = ins[++i];
-                            int next = entry + j.end;
-                            eip = cmp32Cond(j.sub, fa, fb) ? jumpTarget(next + j.imm, j.size) : next & ipMask;
-                        }
+                    case Op.DEC_R32: {
+                        int v = r[in.d];
+                        keepCarry();
+                        fOp = F_DEC; fA = v; fB = 1; fRes = r[in.d] = v - 1; fSign = 0x80000000;
+                        break;
                     }
-                    i++;
-                }
-                icount = base + i + repExtra;
-                if (i != b.count || !b.terminates) eip = (entry + ins[i - 1].end) & ipMask;
-            } catch (CpuFault f) {
-                faulted = true;
-                icount = base + i + repExtra;
-                eip = (entry + ins[i].ofs) & ipMask;
-                lastBlock = null;
-                currentBlock = null;
-                ControlTransfer.exception(this, f);
-                return false;
-            }
-            currentBlock = null;
-            return i == b.count && b.chains;
-        }
-    }
-
-    /**
-     * The block the run loop would find first for the current EIP after {@code b} (the chain check
-     * of {@link #currentBlock}), or null.
-     */
-    private Block successor(Block b) {
-        if (b.chainGen != chainGen) return null;
-        int at = eip;
-        Block c0 = b.next0;
-        if (c0 != null && b.next0Eip == at && c0.valid) return c0;
-        Block c1 = b.next1;
-        if (c1 != null && b.next1Eip == at && c1.valid) return c1;
-        return null;
-    }
-
-    private void cmp8(int a, int v) {
-        fOp = F_SUB; fA = a & 0xFF; fB = v & 0xFF; fRes = (a - v) & 0xFF; fSign = 0x80;
-    }
-
-    /** The instructions too rare to sit in execBlock's switch. Same conventions as there. */
-    private void execOther(Insn in, int entry, int i, long base) {
-        final int[] r = this.r;
-        switch (in.op) {
+                    case Op.ADD_RR32: add32(in.d, r[in.s]); break;
+                    case Op.ADD_RI32: add32(in.d, in.imm); break;
+                    case Op.ADD_RM32: add32(in.d, rd32(in.seg, ea(in))); break;
+                    case Op.SUB_RR32: sub32(in.d, r[in.s]); break;
+                    case Op.SUB_RI32: sub32(in.d, in.imm); break;
+                    case Op.SUB_RM32: sub32(in.d, rd32(in.seg, ea(in))); break;
+                    case Op.CMP_RR32: cmp32(r[in.d], r[in.s]); break;
+                    case Op.CMP_RI32: cmp32(r[in.d], in.imm); break;
+                    case Op.CMP_RM32: cmp32(r[in.d], rd32(in.seg, ea(in))); break;
+                    case Op.CMP_MR32: cmp32(rd32(in.seg, ea(in)), r[in.s]); break;
+                    case Op.CMP_MI32: cmp32(rd32(in.seg, ea(in)), in.imm); break;
+                    case Op.AND_RR32: logic32(r[in.d] = r[in.d] & r[in.s]); break;
+                    case Op.AND_RI32: logic32(r[in.d] = r[in.d] & in.imm); break;
+                    case Op.AND_RM32: logic32(r[in.d] = r[in.d] & rd32(in.seg, ea(in))); break;
+                    case Op.OR_RR32: logic32(r[in.d] = r[in.d] | r[in.s]); break;
+                    case Op.OR_RI32: logic32(r[in.d] = r[in.d] | in.imm); break;
+                    case Op.XOR_RR32: logic32(r[in.d] = r[in.d] ^ r[in.s]); break;
+                    case Op.XOR_RI32: logic32(r[in.d] = r[in.d] ^ in.imm); break;
+                    case Op.TEST_RR32: logic32(r[in.d] & r[in.s]); break;
+                    case Op.TEST_RI32: logic32(r[in.d] & in.imm); break;
+                    case Op.ADD_MR32: {
+                        int ea = ea(in);
+                        int a = rd32(in.seg, ea), v = r[in.s];
+                        int res = a + v;
+                        wr32(in.seg, ea, res);
+                        fOp = F_ADD; fA = a; fB = v; fRes = res; fSign = 0x80000000;
+                        break;
+                    }
                     case Op.PUSH_R32: {
                         int v = r[in.s];
                         if (stack32) {
@@ -856,30 +736,6 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                         r[in.d] = v;
                         break;
                     }
-                    case Op.CALL: {
-                        int next = (entry + in.end) & ipMask;
-                        int target = jumpTarget(next + in.imm, in.size);
-                        push(next, in.size);
-                        eip = target;
-                        break;
-                    }
-                    case Op.RET: {
-                        int target = jumpTarget(peekStack(0, in.size), in.size);
-                        adjustSp(in.size + in.imm);
-                        eip = target;
-                        break;
-                    }
-                    case Op.ADD_MR32: {
-                        int ea = ea(in);
-                        int a = rd32(in.seg, ea), v = r[in.s];
-                        int res = a + v;
-                        wr32(in.seg, ea, res);
-                        fOp = F_ADD; fA = a; fB = v; fRes = res; fSign = 0x80000000;
-                        break;
-                    }
-                    case Op.MOV_MI32:
-                        wr32(in.seg, ea(in), in.imm);
-                        break;
                     case Op.MOV_RR:
                         if (in.size == 4) r[in.d] = r[in.s];
                         else setReg(in.d, in.size, getReg(in.s, in.size));
@@ -1018,6 +874,21 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                         if (cond(in.sub)) setReg(in.d, in.size, v);
                         break;
                     }
+                    case Op.JCC: {
+                        int next = entry + in.end;
+                        eip = cond(in.sub) ? jumpTarget(next + in.imm, in.size) : next & ipMask;
+                        break;
+                    }
+                    case Op.JMP:
+                        eip = jumpTarget(entry + in.end + in.imm, in.size);
+                        break;
+                    case Op.CALL: {
+                        int next = (entry + in.end) & ipMask;
+                        int target = jumpTarget(next + in.imm, in.size);
+                        push(next, in.size);
+                        eip = target;
+                        break;
+                    }
                     case Op.JMP_R:
                         eip = jumpTarget(getReg(in.s, in.size), in.size);
                         break;
@@ -1028,6 +899,12 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                         int next = (entry + in.end) & ipMask;
                         int target = jumpTarget(in.op == Op.CALL_R ? getReg(in.s, in.size) : rd(in.seg, ea(in), in.size), in.size);
                         push(next, in.size);
+                        eip = target;
+                        break;
+                    }
+                    case Op.RET: {
+                        int target = jumpTarget(peekStack(0, in.size), in.size);
+                        adjustSp(in.size + in.imm);
                         eip = target;
                         break;
                     }
@@ -1043,10 +920,35 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                     case Op.PUSH_I:
                         push(in.imm, in.size);
                         break;
+                    case Op.NOP:
+                        break;
                     case Op.UD:
                         throw CpuFault.ud();
                     case Op.GP0:
                         throw CpuFault.gp(0);
+
+                    default:
+                        execOther(in, entry, i, base);
+                        break;
+                }
+                i++;
+            }
+            icount = base + i + repExtra;
+            if (i != b.count || !b.terminates) eip = (entry + ins[i - 1].end) & ipMask;
+        } catch (CpuFault f) {
+            faulted = true;
+            icount = base + i + repExtra;
+            eip = (entry + ins[i].ofs) & ipMask;
+            lastBlock = null;
+            ControlTransfer.exception(this, f);
+        }
+        currentBlock = null;
+    }
+
+    /** The instructions too rare to sit in execBlock's switch. Same conventions as there. */
+    private void execOther(Insn in, int entry, int i, long base) {
+        final int[] r = this.r;
+        switch (in.op) {
                     case Op.NOT_M: {
                         int ea = ea(in);
                         wr(in.seg, ea, in.size, ~rd(in.seg, ea, in.size));

@@ -169,86 +169,42 @@ final class Op {
     static final int FPU = 144;       // x87 escape; opcode and ModRM in imm
     static final int RDPMC = 145;
 
-    // Specialised forms of the most frequent instructions (decoded when the operand size allows):
-    // no size dispatch, flags recorded inline. Together with JCC they cover about 98 % of the
-    // instructions the bundled workloads execute (measured by counting executed op ids over every
-    // workload at size=test, issue 15). The forms whose first step is a load from a memory operand
-    // come first, in two contiguous ranges (32-bit and byte loads): the interpreter does that load
-    // at one place for all of them before it dispatches, so the JIT inlines one copy of the memory
-    // fast path instead of one per form (C2 stops inlining once a method has grown by about 8,000
-    // bytes of bytecode, and each inlined VarHandle access counts for about 370 of them).
-    static final int MOV_RM32 = 146;       // --- loads a 32-bit memory operand first
-    static final int ADD_RM32 = 147;
-    static final int SUB_RM32 = 148;
-    static final int CMP_RM32 = 149;
-    static final int AND_RM32 = 150;
-    static final int CMP_MR32 = 151;
-    static final int CMP_MI32 = 152;
-    static final int CMP_RM32_JCC = 153;
-    static final int CMP_MR32_JCC = 154;
-    static final int CMP_MI32_JCC = 155;
-    static final int MOVZX8_RM32 = 156;    // --- loads a byte memory operand first
-    static final int CMP_MI8 = 157;
-    static final int MOV_RR32 = 158;       // --- the rest
-    static final int MOV_MR32 = 159;
-    static final int MOV_RI32 = 160;
-    static final int LEA32 = 161;
-    static final int MOVZX8_RR32 = 162;
-    static final int INC_R32 = 163;
-    static final int DEC_R32 = 164;
-    static final int ADD_RR32 = 165;
-    static final int SUB_RR32 = 166;
-    static final int AND_RR32 = 167;
-    static final int OR_RR32 = 168;
-    static final int XOR_RR32 = 169;
-    static final int CMP_RR32 = 170;
-    static final int TEST_RR32 = 171;
-    static final int ADD_RI32 = 172;
-    static final int SUB_RI32 = 173;
-    static final int AND_RI32 = 174;
-    static final int OR_RI32 = 175;
-    static final int XOR_RI32 = 176;
-    static final int CMP_RI32 = 177;
-    static final int TEST_RI32 = 178;
-    static final int ADD_MR32 = 179;
-    static final int PUSH_R32 = 180;
-    static final int POP_R32 = 181;
-    static final int SHIFT_R32 = 182;      // sub: 4 SHL 5 SHR 6 SAL 7 SAR; imm: count, -1 = CL
-    static final int CMOV_R32 = 183;
-    static final int MOV_MI8 = 184;
-    static final int MOV_MR8 = 185;
-    static final int MOV_MI32 = 186;
-    static final int CMP_RI8 = 187;
+    // Specialised 32-bit forms of the most frequent instructions (decoded when the operand size is
+    // 32): no size dispatch, flags recorded inline.
+    static final int MOV_RR32 = 146;
+    static final int MOV_RM32 = 147;
+    static final int MOV_MR32 = 148;
+    static final int MOV_RI32 = 149;
+    static final int LEA32 = 150;
+    static final int MOVZX8_RM32 = 151;
+    static final int MOVZX8_RR32 = 152;
+    static final int INC_R32 = 153;
+    static final int DEC_R32 = 154;
+    static final int ADD_RR32 = 155;
+    static final int SUB_RR32 = 156;
+    static final int AND_RR32 = 157;
+    static final int OR_RR32 = 158;
+    static final int XOR_RR32 = 159;
+    static final int CMP_RR32 = 160;
+    static final int TEST_RR32 = 161;
+    static final int ADD_RI32 = 162;
+    static final int SUB_RI32 = 163;
+    static final int AND_RI32 = 164;
+    static final int OR_RI32 = 165;
+    static final int XOR_RI32 = 166;
+    static final int CMP_RI32 = 167;
+    static final int TEST_RI32 = 168;
+    static final int ADD_RM32 = 169;
+    static final int SUB_RM32 = 170;
+    static final int CMP_RM32 = 171;
+    static final int AND_RM32 = 172;
+    static final int CMP_MR32 = 173;
+    static final int ADD_MR32 = 174;
+    static final int CMP_MI32 = 175;
+    static final int PUSH_R32 = 176;
+    static final int POP_R32 = 177;
 
-    static final int FIRST_LOAD32 = MOV_RM32;
-    static final int FIRST_LOAD8 = MOVZX8_RM32;
-    static final int LAST_LOAD = CMP_MI8;
-
-    // A compare or test fused with the Jcc that follows it (always the block's last instruction):
-    // one dispatch for both, the condition computed from the operands in hand. The lazy flags are
-    // still recorded (a later instruction may read them) and the pair retires as two instructions;
-    // when the run must stop between them (budget, breakpoint, trace, single-step, a voided block)
-    // only the first runs. (The memory forms, CMP_RM32_JCC..., are among the loads above.)
-    static final int CMP_RR32_JCC = 188;
-    static final int CMP_RI32_JCC = 189;
-    static final int TEST_RR32_JCC = 190;
-    static final int TEST_RI32_JCC = 191;
-
-    static final int COUNT = 192;
-
-    /** The fused form of a compare {@code op} followed by a Jcc, or -1 where there is none. */
-    static int fusedWithJcc(int op) {
-        switch (op) {
-            case CMP_RR32: return CMP_RR32_JCC;
-            case CMP_RI32: return CMP_RI32_JCC;
-            case CMP_RM32: return CMP_RM32_JCC;
-            case CMP_MR32: return CMP_MR32_JCC;
-            case CMP_MI32: return CMP_MI32_JCC;
-            case TEST_RR32: return TEST_RR32_JCC;
-            case TEST_RI32: return TEST_RI32_JCC;
-            default: return -1;
-        }
-    }
+    static final int COUNT = 178;
 
     /**
      * Rewrites a decoded instruction into its specialised 32-bit form where there is one. Only
@@ -256,20 +212,8 @@ final class Op {
      * generic id.
      */
     static void specialise(Insn in) {
-        if (in.size == 1) {
-            switch (in.op) {
-                case MOV_MI: in.op = MOV_MI8; return;
-                case MOV_MR: in.op = MOV_MR8; return;
-                case ALU_RI: if (in.sub == 7) in.op = CMP_RI8; return;
-                case ALU_MI: if (in.sub == 7) in.op = CMP_MI8; return;
-                default: return;
-            }
-        }
         if (in.size != 4) return;
         switch (in.op) {
-            case SHIFT_R: if (in.sub >= 4) in.op = SHIFT_R32; return;
-            case CMOV_R: in.op = CMOV_R32; return;
-            case MOV_MI: in.op = MOV_MI32; return;
             case MOV_RR: in.op = MOV_RR32; return;
             case MOV_RM: in.op = MOV_RM32; return;
             case MOV_MR: in.op = MOV_MR32; return;
@@ -319,22 +263,6 @@ final class Op {
                 if (in.sub == 7) in.op = CMP_MI32;
                 return;
             default:
-        }
-    }
-
-    /**
-     * Whether a block ending with {@code op} (or with no terminator at all, op -1) may be followed
-     * by the next block without going back to the run loop's checks: its last instruction is a
-     * plain near transfer or a string instruction, none of which can change interrupt
-     * deliverability, the trap flag, the mode or the machine outside the CPU.
-     */
-    static boolean chains(int op) {
-        switch (op) {
-            case -1: case JCC: case JMP: case CALL: case JMP_R: case JMP_M: case CALL_R: case CALL_M: case RET: case LOOP:
-            case MOVS: case CMPS: case STOS: case LODS: case SCAS:
-                return true;
-            default:
-                return false;
         }
     }
 

@@ -200,58 +200,30 @@ abstract class Registers {
         eflags = c ? eflags | CF : eflags & ~CF;
     }
 
-    /**
-     * Evaluates condition code {@code cc} (the low nibble of Jcc/SETcc/CMOVcc). Kept small so the JIT
-     * inlines it into the interpreter's Jcc (the former one-method version was "hot method too big"
-     * and every Jcc paid a call): a compare or a logic result, the common producers, are answered
-     * from the lazy record by small static helpers.
-     */
+    /** Evaluates condition code {@code cc} (the low nibble of Jcc/SETcc/CMOVcc). */
     final boolean cond(int cc) {
+        boolean v;
         int op = fOp;
-        boolean v;
-        if (op == F_SUB) v = subCond(cc >> 1, fA, fB, fRes, fSign);
-        else if (op == F_LOGIC) v = logicCond(cc >> 1, fRes, fSign);
-        else v = slowCond(cc >> 1);
-        return v ^ ((cc & 1) != 0);
-    }
-
-    /** Condition pair {@code c} (cc >> 1) after a subtraction a - b = res, operands masked to the size. */
-    static boolean subCond(int c, int a, int b, int res, int sign) {
-        switch (c) {
-            case 0: return ((a ^ b) & (a ^ res) & sign) != 0;
-            case 1: return Integer.compareUnsigned(a, b) < 0;
-            case 2: return a == b;
-            case 3: return Integer.compareUnsigned(a, b) <= 0;
-            case 4: return (res & sign) != 0;
-            case 5: return PARITY[res & 0xFF] != 0;
-            case 6: return Integer.compareUnsigned(a ^ sign, b ^ sign) < 0;
-            default: return Integer.compareUnsigned(a ^ sign, b ^ sign) <= 0;
-        }
-    }
-
-    /** Condition pair {@code c} after a logic operation (CF = OF = 0) with result {@code res}. */
-    static boolean logicCond(int c, int res, int sign) {
-        switch (c) {
-            case 0: case 1: return false;
-            case 2: case 3: return res == 0;
-            case 4: case 6: return (res & sign) != 0;
-            case 5: return PARITY[res & 0xFF] != 0;
-            default: return res == 0 || (res & sign) != 0;
-        }
-    }
-
-    /** Condition code {@code cc} after CMP a, b at 32 bits (for a compare fused with its Jcc). */
-    static boolean cmp32Cond(int cc, int a, int b) {
-        boolean v;
-        switch (cc >> 1) {
-            case 0: v = ((a ^ b) & (a ^ (a - b))) < 0; break;
-            case 1: v = Integer.compareUnsigned(a, b) < 0; break;
-            case 2: v = a == b; break;
-            case 3: v = Integer.compareUnsigned(a, b) <= 0; break;
-            case 4: v = a - b < 0; break;
-            case 5: v = PARITY[(a - b) & 0xFF] != 0; break;
-            case 6: v = a < b; break;
-            default: v = a <= b; break;
+        if (op == F_SUB) {
+            switch (cc >> 1) {
+                case 1: v = Integer.compareUnsigned(fA, fB) < 0; break;
+                case 2: v = fA == fB; break;
+                case 3: v = Integer.compareUnsigned(fA, fB) <= 0; break;
+                case 4: v = (fRes & fSign) != 0; break;
+                case 6: v = Integer.compareUnsigned(fA ^ fSign, fB ^ fSign) < 0; break;
+                case 7: v = Integer.compareUnsigned(fA ^ fSign, fB ^ fSign) <= 0; break;
+                default: v = slowCond(cc >> 1);
+            }
+        } else if (op == F_LOGIC) {
+            switch (cc >> 1) {
+                case 0: case 1: v = false; break;
+                case 2: case 3: v = fRes == 0; break;
+                case 4: case 6: v = (fRes & fSign) != 0; break;
+                case 7: v = fRes == 0 || (fRes & fSign) != 0; break;
+                default: v = slowCond(cc >> 1);
+            }
+        } else {
+            v = slowCond(cc >> 1);
         }
         return v ^ ((cc & 1) != 0);
     }

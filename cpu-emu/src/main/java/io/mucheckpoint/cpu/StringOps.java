@@ -159,16 +159,16 @@ final class StringOps {
         int bytes = n * size;
         long dLow = (down ? di - (long) (n - 1) * size : di) & 0xFFFFFFFFL;
         if (dLow + bytes > c.segWrEnd[ES]) return 0;
-        long de = c.tlbW[(dLin >>> 12) & TLB_MASK];
-        if ((int) de != ((dLin >>> 12) | c.wKey)) return 0;
-        int dHost = (int) (de >> 32) + dLin;
+        int dIdx = (dLin >>> 12) & TLB_MASK;
+        if (c.tlbWTag[dIdx] != ((dLin >>> 12) | c.wKey)) return 0;
+        int dHost = c.tlbWOfs[dIdx] + dLin;
         byte[] mem = c.mem;
         if (movs) {
             long sLow = (down ? si - (long) (n - 1) * size : si) & 0xFFFFFFFFL;
             if (sLow + bytes > c.segRdEnd[in.seg]) return 0;
-            long se = c.tlbR[(sLin >>> 12) & TLB_MASK];
-            if ((int) se != ((sLin >>> 12) | c.rKey)) return 0;
-            int sHost = (int) (se >> 32) + sLin;
+            int sIdx = (sLin >>> 12) & TLB_MASK;
+            if (c.tlbRTag[sIdx] != ((sLin >>> 12) | c.rKey)) return 0;
+            int sHost = c.tlbROfs[sIdx] + sLin;
             int dStart = down ? dHost - (n - 1) * size : dHost;
             int sStart = down ? sHost - (n - 1) * size : sHost;
             boolean overlap = dStart < sStart + bytes && sStart < dStart + bytes;
