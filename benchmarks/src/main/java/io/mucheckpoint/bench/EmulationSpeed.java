@@ -17,8 +17,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Guest instructions per second per workload, checkpointing off. Each invocation runs one slice of
- * the workload (at size=bench); the {@code instructions} counter is the throughput that matters.
+ * Steady-state guest instructions per second per workload, checkpointing off: each invocation runs
+ * one slice of the workload (at size=bench) in a JVM that has been warmed up; the
+ * {@code instructions} counter is the throughput. This is the interpreter's speed once compiled, not
+ * what a user sees from a fresh {@code vmm run}: that is benchmarks/speed.sh (docs/speed.md).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

@@ -35,7 +35,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     CheckpointOptions checkpoints;
 
-    @Option(names = "--stats", description = "Print a summary of checkpointing to standard error at exit.")
+    @Option(names = "--stats", description = "Print a summary of the run's speed and of checkpointing to standard error at exit.")
     boolean stats;
 
     @Option(names = "--stats-json", paramLabel = "FILE", description = "Write checkpoint statistics as JSON to FILE at exit.")
@@ -109,8 +109,8 @@ final class RunCommand implements Callable<Integer> {
         if ((saveAt == null) != (saveFile == null)) throw new VmmException(ExitStatus.USAGE, "--save-at and --save go together");
         if (traceDisasm && trace == null) throw new VmmException(ExitStatus.USAGE, "--trace-disasm goes with --trace FILE");
         if (traceLimit < 1) throw new VmmException(ExitStatus.USAGE, "--trace-limit must be at least 1");
-        if (checkpoints.off && (stats || statsJson != null || statsPlot != null)) {
-            throw new VmmException(ExitStatus.USAGE, "--stats, --stats-json and --stats-plot need checkpointing (drop --no-checkpoint)");
+        if (checkpoints.off && (statsJson != null || statsPlot != null)) {
+            throw new VmmException(ExitStatus.USAGE, "--stats-json and --stats-plot need checkpointing (drop --no-checkpoint)");
         }
         if ((restart || !watchdog.equals("0")) && !recover) throw new VmmException(ExitStatus.USAGE, "--restart and --watchdog go with --recover");
         if (recover && checkpoints.off) throw new VmmException(ExitStatus.USAGE, "--recover needs checkpoints: drop --no-checkpoint");
@@ -153,6 +153,7 @@ final class RunCommand implements Callable<Integer> {
             });
         }
         Thread input = startInputPump(machine);
+        speed = stats ? RunSpeed.start(machine) : null;
         long t0 = System.nanoTime();
         int status = ExitStatus.INTERNAL;
         try {
@@ -241,6 +242,7 @@ final class RunCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(restoreTerminal);
         StatusLine status = traceFile == null ? null
                 : new StatusLine(terminal.output(), terminal.getWidth() > 0 ? terminal.getWidth() : 80, traceFile::progress);
+        speed = stats ? RunSpeed.start(machine) : null;
         Interactive.End end;
         boolean written;
         try {
@@ -297,6 +299,9 @@ final class RunCommand implements Callable<Integer> {
         return runStatus == ExitStatus.GUEST_CRASH || runStatus == ExitStatus.TIME_LIMIT ? runStatus : ExitStatus.CANT_CREATE;
     }
 
+    /** With --stats: the run's speed and warm-up (also without checkpointing). */
+    private RunSpeed speed;
+
     /** The instruction count where the run ended (for the --save-at message). */
     private long lastIcount;
 
@@ -312,13 +317,17 @@ final class RunCommand implements Callable<Integer> {
             System.err.println(traceFile.summary());
             ok &= !traceFile.failed();
         }
-        if (engine == null) return ok;
+        if (engine == null) {
+            if (speed != null) System.err.print(speed.format(true, runningNanos));
+            return ok;
+        }
         EngineStats s = engine.stats();
         if (statsJson != null) ok &= write(statsJson, () -> Files.writeString(statsJson, s.toJson() + "\n"));
         if (statsPlot != null) ok &= write(statsPlot, () -> StatsPlot.write(statsPlot, machine.image().name(), s, epochs, newest(engine)));
         if (stats) {
             System.err.print(StatsSummary.format(s, StatsSummary.taken(engine), machine.cpu.icount(),
                     machine.clock.toNanos(machine.clock.now()), executed, runningNanos));
+            if (speed != null) System.err.print(speed.format(false, runningNanos));
         }
         return ok;
     }

@@ -49,11 +49,19 @@ public final class Chart {
     private String note;
     /** Per series, its points: {x, y} or, for a bar with an interval, {x, y, low, high}. */
     private final Map<String, List<double[]>> series = new LinkedHashMap<>();
+    /** Horizontal reference lines (a target) drawn dashed across a bar chart: label and y. */
+    private final Map<String, Double> hlines = new LinkedHashMap<>();
 
     public Chart(String title, String xLabel, String yLabel) {
         this.title = title;
         this.xLabel = xLabel;
         this.yLabel = yLabel;
+    }
+
+    /** A dashed horizontal line at {@code y} across a bar chart, named in the legend. */
+    public Chart hline(String name, double y) {
+        hlines.put(name, y);
+        return this;
     }
 
     public Chart logX() {
@@ -163,6 +171,7 @@ public final class Chart {
         setup(g);
         double[] yr = range(1);
         yr[0] = Math.min(0, yr[0]);
+        for (double h : hlines.values()) yr[1] = Math.max(yr[1], h * 1.1);
         double[] xr = {-0.5, categories.size() - 0.5};
         axesY(g, yr);
         int groups = categories.size();
@@ -189,6 +198,18 @@ public final class Chart {
             }
             g.setColor(colour);
             legend(g, c, e.getKey());
+            c++;
+        }
+        for (Map.Entry<String, Double> h : hlines.entrySet()) {
+            g.setColor(Color.BLACK);
+            g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+            int y = sy(h.getValue(), yr);
+            g.drawLine(LEFT, y, W - RIGHT, y);
+            g.setStroke(new BasicStroke(1f));
+            int ly = TOP + 10 + c * 20;
+            g.drawLine(W - RIGHT + 20, ly - 4, W - RIGHT + 34, ly - 4);
+            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            g.drawString(h.getKey(), W - RIGHT + 40, ly);
             c++;
         }
         g.setColor(Color.DARK_GRAY);
