@@ -19,7 +19,7 @@ public final class ExitStatus {
     public static final int INTERNAL = 70;
     /** The guest crashed: triple fault, halt with interrupts off, or a reset request without --reboot. */
     public static final int GUEST_CRASH = 71;
-    /** Interrupted by the user (Ctrl-C, Ctrl-A x). */
+    /** Interrupted by the user (Ctrl-C, Ctrl-A x, or kill in an attached gdb). */
     public static final int INTERRUPTED = 130;
 
     /** The table printed by --help. */
@@ -31,7 +31,7 @@ public final class ExitStatus {
             + "  69    the capability asked for is not available yet%n"
             + "  70    internal error in the VMM%n"
             + "  71    the guest crashed: triple fault, halt with interrupts off, or reset%n"
-            + "  130   interrupted (Ctrl-C, Ctrl-A x)";
+            + "  130   interrupted (Ctrl-C, Ctrl-A x, kill in gdb)";
 
     private ExitStatus() {}
 }

@@ -4,6 +4,7 @@ import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.checkpoint.CheckpointEngine;
 import io.mucheckpoint.checkpoint.EngineStats;
 import io.mucheckpoint.checkpoint.SnapshotFile;
+import io.mucheckpoint.cli.gdb.GdbServer;
 import io.mucheckpoint.recovery.RecoveryManager;
 import io.mucheckpoint.recovery.ReplayConsole;
 import io.mucheckpoint.cpu.TraceWriter;
@@ -82,6 +83,14 @@ final class RunCommand implements Callable<Integer> {
             description = "With --recover: no console output or heartbeat for this long is a detection (default: off).")
     String watchdog;
 
+    @Option(names = "--gdb", paramLabel = "tcp::PORT",
+            description = "Listen for gdb (target remote :PORT), as QEMU's -gdb: on the loopback interface unless a host is given"
+                    + " (tcp:0.0.0.0:PORT). With checkpoints, gdb can also step and continue backwards (docs/debugging.md).")
+    String gdb;
+
+    @Option(names = "--gdb-wait", description = "With --gdb: start the guest stopped, until gdb attaches and continues it (QEMU's -S).")
+    boolean gdbWait;
+
     /** For tests: a terminal to run on as if standard input and output were one. */
     static volatile Supplier<Terminal> terminalForTests;
 
@@ -99,7 +108,10 @@ final class RunCommand implements Callable<Integer> {
         if ((restart || !watchdog.equals("0")) && !recover) throw new VmmException(ExitStatus.USAGE, "--restart and --watchdog go with --recover");
         if (recover && checkpoints.off) throw new VmmException(ExitStatus.USAGE, "--recover needs checkpoints: drop --no-checkpoint");
         long watchdogNanos = GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
+        if (gdbWait && gdb == null) throw new VmmException(ExitStatus.USAGE, "--gdb-wait goes with --gdb tcp::PORT");
+        if (gdb != null) GdbAttach.address(gdb); // a malformed address fails here, before the guest loads
         if (System.console() != null || terminalForTests != null) return runOnTerminal(config, watchdogNanos);
+        if (gdb != null) return runWithGdb(config, watchdogNanos);
         HostOutput out = new HostOutput(System.out);
         ReplayConsole replay = new ReplayConsole(out);
         Machine machine = Boot.machine(guest, restore, replay);
@@ -170,6 +182,8 @@ final class RunCommand implements Callable<Integer> {
                 System.err.println("vmm: saved a snapshot at instruction " + saveAt + " to " + saveFile);
             });
         }
+        GdbServer gdbServer = gdb == null ? null : startGdb(session, session::requestQuit);
+        if (gdbWait) session.expectDebugger();
         Supplier<Terminal> test = terminalForTests;
         Terminal terminal = test != null ? test.get() : Interactive.systemTerminal();
         if (test == null) machine.setIdlePacer(new IdlePacer()); // a person is waiting: idle in real time
@@ -180,9 +194,10 @@ final class RunCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Interactive.End end;
         try {
-            session.start(true);
+            session.start(!gdbWait);
             end = new Interactive(terminal, session, Interactive.historyFile(null), false).run(true, true);
         } finally {
+            if (gdbServer != null) gdbServer.close();
             session.close();
             terminal.setAttributes(original);
             terminal.flush();
@@ -200,6 +215,62 @@ final class RunCommand implements Callable<Integer> {
         }
         RunResult r = session.finish();
         if (end == Interactive.End.INTERRUPTED || r == null) return ExitStatus.INTERRUPTED;
+        return status(r);
+    }
+
+    /** Starts the gdb stub on the session; {@code killed} hears gdb's kill. */
+    private GdbServer startGdb(GuestSession session, Runnable killed) {
+        GdbServer server = GdbAttach.start(session, gdb, true, killed, m -> System.err.println("vmm: " + m));
+        System.err.println("vmm: " + GdbAttach.listening(server) + (gdbWait ? "; the guest waits for it" : ""));
+        return server;
+    }
+
+    /**
+     * vmm run --gdb from a pipe: the guest runs on a session of its own, gdb drives it, and vmm ends
+     * when the guest ends or gdb kills it (INTERRUPTED).
+     */
+    private int runWithGdb(CheckpointConfig config, long watchdogNanos) throws Exception {
+        GuestOutput out = new GuestOutput(GuestOutput.stream(System.out));
+        ReplayConsole replay = new ReplayConsole(out);
+        Machine machine = Boot.machine(guest, restore, replay);
+        Writer traceOut = startTrace(machine);
+        GuestSession session;
+        try {
+            session = new GuestSession(machine, config, out, replay);
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, e.getMessage());
+        }
+        if (recover) {
+            session.setAutoRecover(true);
+            session.recovery().withWatchdog(watchdogNanos).withRestart(restart);
+            session.recovery().addEventListener(e -> System.err.println("vmm: " + e));
+        }
+        java.util.concurrent.CountDownLatch killed = new java.util.concurrent.CountDownLatch(1);
+        GdbServer server = startGdb(session, killed::countDown);
+        Thread input = startInputPump(machine);
+        long t0 = System.nanoTime();
+        try {
+            session.start(!gdbWait);
+            while (session.state() != GuestSession.State.FINISHED && session.failure() == null) {
+                if (killed.await(50, java.util.concurrent.TimeUnit.MILLISECONDS)) break;
+            }
+            // gdb, if attached, is told the guest's end before vmm goes
+            for (int i = 0; i < 40 && server.attached() && killed.getCount() > 0; i++) Thread.sleep(50);
+        } finally {
+            server.close();
+            session.close();
+            input.interrupt();
+            if (traceOut != null) traceOut.close();
+            if (session.engine() != null) report(session.engine(), machine, System.nanoTime() - t0);
+        }
+        if (session.failure() != null) {
+            throw new VmmException(ExitStatus.INTERNAL, "internal error: " + session.failure() + " (run with -vv for details)");
+        }
+        RunResult r = session.finish();
+        if (killed.getCount() == 0 || r == null) {
+            System.err.println("vmm: gdb killed the guest");
+            return ExitStatus.INTERRUPTED;
+        }
         return status(r);
     }
 

@@ -1,0 +1,93 @@
+package io.mucheckpoint.cli.gdb;
+
+import io.mucheckpoint.checkpoint.CheckpointInfo;
+import io.mucheckpoint.vmm.Machine;
+import io.mucheckpoint.vmm.MachineState;
+import io.mucheckpoint.vmm.mem.GuestMemory;
+import java.util.Arrays;
+
+/**
+ * A debugger's saved state between two checkpoints: the machine's small state and the RAM pages
+ * written since the checkpoint before it (its base). Restoring it is a rollback to the base
+ * followed by writing those pages back, so it costs about what the rollback costs, and the
+ * checkpoint engine's own books stay right. Consecutive snapshots on one base share the page
+ * images that did not change between them.
+ */
+final class Snapshot {
+    /** Where in guest history: instruction count and guest time. */
+    record Point(long icount, long nanos) implements Comparable<Point> {
+        @Override
+        public int compareTo(Point o) {
+            int c = Long.compare(icount, o.icount);
+            return c != 0 ? c : Long.compare(nanos, o.nanos);
+        }
+
+        static Point of(CheckpointInfo c) {
+            return new Point(c.icount(), c.guestNanos());
+        }
+    }
+
+    final Point at;
+    final Point base;
+    final MachineState state;
+    final long outputPosition;
+    final int[] pages;
+    final byte[][] images;
+    /** Bytes of page images this snapshot holds that no earlier one shares. */
+    final long ownBytes;
+
+    private Snapshot(Point at, Point base, MachineState state, long outputPosition, int[] pages, byte[][] images, long ownBytes) {
+        this.at = at;
+        this.base = base;
+        this.state = state;
+        this.outputPosition = outputPosition;
+        this.pages = pages;
+        this.images = images;
+        this.ownBytes = ownBytes;
+    }
+
+    /**
+     * Saves the machine as it is now. {@code base} must be the newest checkpoint (the memory's dirty
+     * bits then say which pages changed since it); {@code previous}, if it has the same base, lends
+     * the images of pages that have not changed since it was taken.
+     */
+    static Snapshot take(Machine m, Point at, CheckpointInfo base, long outputPosition, Snapshot previous) {
+        GuestMemory mem = m.memory;
+        int n = mem.pageCount();
+        int count = 0;
+        int[] pages = new int[64];
+        for (int p = 0; p < n; p++) {
+            if (!mem.isDirty(p)) continue;
+            if (count == pages.length) pages = Arrays.copyOf(pages, count * 2);
+            pages[count++] = p;
+        }
+        pages = Arrays.copyOf(pages, count);
+        byte[][] images = new byte[count][];
+        Point b = Point.of(base);
+        boolean share = previous != null && previous.base.equals(b);
+        byte[] ram = mem.backing();
+        long own = 0;
+        for (int i = 0; i < count; i++) {
+            int p = pages[i];
+            int off = p << GuestMemory.PAGE_SHIFT;
+            if (share) {
+                int k = Arrays.binarySearch(previous.pages, p);
+                if (k >= 0 && Arrays.equals(previous.images[k], 0, GuestMemory.PAGE_SIZE, ram, off, off + GuestMemory.PAGE_SIZE)) {
+                    images[i] = previous.images[k];
+                    continue;
+                }
+            }
+            byte[] img = new byte[GuestMemory.PAGE_SIZE];
+            mem.copyPage(p, img, 0);
+            images[i] = img;
+            own += GuestMemory.PAGE_SIZE;
+        }
+        return new Snapshot(at, b, m.saveState(), outputPosition, pages, images, own + 1024);
+    }
+
+    /** Writes the saved pages back through the memory door and restores the small state (after a rollback to the base). */
+    void applyTo(Machine m) {
+        for (int i = 0; i < pages.length; i++) m.memory.writePage(pages[i], images[i], 0);
+        m.restoreState(state);
+    }
+}
