@@ -149,7 +149,7 @@ final class GdbStub implements RunHooks {
                 watches.clear();
                 session.machine().cpu.setDataWatch(null);
                 session.attach(null);
-                travel.reset();
+                travel.close();
                 if (policy.resumeOnDetach() && !killed && session.finished() == null && !session.running()) session.resume();
                 return null;
             });

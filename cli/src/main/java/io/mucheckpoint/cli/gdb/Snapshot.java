@@ -33,17 +33,16 @@ final class Snapshot {
     final long outputPosition;
     final int[] pages;
     final byte[][] images;
-    /** Bytes of page images this snapshot holds that no earlier one shares. */
-    final long ownBytes;
+    /** What a snapshot costs besides its page images (the small state, the tables), roughly. */
+    static final long FIXED_BYTES = 4096;
 
-    private Snapshot(Point at, Point base, MachineState state, long outputPosition, int[] pages, byte[][] images, long ownBytes) {
+    private Snapshot(Point at, Point base, MachineState state, long outputPosition, int[] pages, byte[][] images) {
         this.at = at;
         this.base = base;
         this.state = state;
         this.outputPosition = outputPosition;
         this.pages = pages;
         this.images = images;
-        this.ownBytes = ownBytes;
     }
 
     /**
@@ -66,7 +65,6 @@ final class Snapshot {
         Point b = Point.of(base);
         boolean share = previous != null && previous.base.equals(b);
         byte[] ram = mem.backing();
-        long own = 0;
         for (int i = 0; i < count; i++) {
             int p = pages[i];
             int off = p << GuestMemory.PAGE_SHIFT;
@@ -80,9 +78,8 @@ final class Snapshot {
             byte[] img = new byte[GuestMemory.PAGE_SIZE];
             mem.copyPage(p, img, 0);
             images[i] = img;
-            own += GuestMemory.PAGE_SIZE;
         }
-        return new Snapshot(at, b, m.saveState(), outputPosition, pages, images, own + 1024);
+        return new Snapshot(at, b, m.saveState(), outputPosition, pages, images);
     }
 
     /** Writes the saved pages back through the memory door and restores the small state (after a rollback to the base). */

@@ -69,7 +69,10 @@ final class TimeTravel {
     private final Watchpoints watches;
     private final List<Snapshot> snapshots = new ArrayList<>();
     private final List<Fork> forks = new ArrayList<>();
+    /** How many snapshots hold each page image (consecutive snapshots share unchanged ones). */
+    private final java.util.IdentityHashMap<byte[], Integer> imageUsers = new java.util.IdentityHashMap<>();
     private long snapshotBytes;
+    private boolean closed;
     private Point frontier = new Point(0, 0);
     private long nextPeriodic = PERIOD;
     private volatile boolean interrupted;
@@ -140,11 +143,18 @@ final class TimeTravel {
         frontier = here;
     }
 
-    /** Forgets every snapshot and fork (the debugger detached). */
+    /** Forgets every snapshot and fork. */
     void reset() {
         snapshots.clear();
+        imageUsers.clear();
         snapshotBytes = 0;
         forks.clear();
+    }
+
+    /** The debugger detached: everything goes, and rollbacks are no longer followed. */
+    void close() {
+        reset();
+        closed = true;
     }
 
     String stats() {
@@ -407,7 +417,7 @@ final class TimeTravel {
         List<CheckpointInfo> cps = session.engine().checkpoints();
         snapshots.removeIf(s -> {
             for (CheckpointInfo c : cps) if (c.icount() == s.base.icount() && c.guestNanos() == s.base.nanos()) return false;
-            snapshotBytes -= s.ownBytes;
+            release(s);
             return true;
         });
     }
@@ -415,7 +425,7 @@ final class TimeTravel {
     private void dropSnapshotsAfter(Point p) {
         snapshots.removeIf(s -> {
             if (s.at.compareTo(p) <= 0) return false;
-            snapshotBytes -= s.ownBytes;
+            release(s);
             return true;
         });
     }
@@ -466,7 +476,7 @@ final class TimeTravel {
         int i = 0;
         while (i < snapshots.size() && snapshots.get(i).at.compareTo(here) < 0) i++;
         snapshots.add(i, s);
-        snapshotBytes += s.ownBytes;
+        hold(s);
         snapshotsTaken++;
         while (snapshotBytes > BUDGET && snapshots.size() > 1) {
             Snapshot far = snapshots.get(0);
@@ -474,7 +484,26 @@ final class TimeTravel {
                 if (Math.abs(x.at.icount() - here.icount()) > Math.abs(far.at.icount() - here.icount())) far = x;
             }
             snapshots.remove(far);
-            snapshotBytes -= far.ownBytes;
+            release(far);
+        }
+    }
+
+    /** Counts a new snapshot's page images: those no other snapshot holds cost a page each. */
+    private void hold(Snapshot s) {
+        snapshotBytes += Snapshot.FIXED_BYTES;
+        for (byte[] img : s.images) {
+            if (imageUsers.merge(img, 1, Integer::sum) == 1) snapshotBytes += img.length;
+        }
+    }
+
+    private void release(Snapshot s) {
+        snapshotBytes -= Snapshot.FIXED_BYTES;
+        for (byte[] img : s.images) {
+            int n = imageUsers.merge(img, -1, Integer::sum);
+            if (n == 0) {
+                imageUsers.remove(img);
+                snapshotBytes -= img.length;
+            }
         }
     }
 
@@ -490,7 +519,7 @@ final class TimeTravel {
         if (listening != null) reset(); // a new engine: the old checkpoints and everything on them are gone
         listening = e;
         e.addRollbackListener((target, from) -> {
-            if (moving || e != session.engine()) return;
+            if (closed || moving || e != session.engine()) return;
             Point t = Point.of(target);
             dropSnapshotsAfter(t);
             forks.removeIf(f -> f.at().compareTo(t) > 0);
