@@ -104,6 +104,33 @@ class GdbProtocolTest {
     }
 
     @Test
+    void hardwareBreakpointsAndReadAndAccessWatchpointsAreReportedByKind() throws Exception {
+        java.nio.file.Path elf = Workloads.guests().resolve("build/timer.elf");
+        int onTick = ElfSymbols.address(elf, "on_tick"), ticks = ElfSymbols.address(elf, "ticks");
+        int qHead = ElfSymbols.address(elf, "q_head");
+        try (GdbRig vmm = new GdbRig("timer", "--append", "size=test", "--gdb-wait"); RspClient c = new RspClient(vmm.port)) {
+            c.ask("qSupported:swbreak+;hwbreak+");
+            assertEquals("OK", c.ask(String.format("Z1,%x,1", onTick)));
+            assertEquals("T05hwbreak:;thread:1;", c.ask("c"));
+            assertEquals(onTick, (int) c.register(8));
+            assertEquals("OK", c.ask(String.format("z1,%x,1", onTick)));
+            // on_tick's first statement, ticks++, reads ticks (it is volatile) before it writes it.
+            assertEquals("OK", c.ask(String.format("Z3,%x,4", ticks)));
+            assertEquals(String.format("T05rwatch:%x;thread:1;", ticks), c.ask("c"));
+            assertEquals("OK", c.ask(String.format("z3,%x,4", ticks)));
+            assertEquals("OK", c.ask(String.format("Z2,%x,4", ticks)));
+            assertEquals(String.format("T05watch:%x;thread:1;", ticks), c.ask("c"), "then writes it");
+            assertEquals("OK", c.ask(String.format("z2,%x,4", ticks)));
+            assertEquals("OK", c.ask(String.format("Z4,%x,4", qHead)));
+            assertEquals(String.format("T05awatch:%x;thread:1;", qHead), c.ask("c"));
+            assertEquals("OK", c.ask(String.format("z4,%x,4", qHead)));
+            assertEquals("OK", c.ask("D"));
+            assertEquals(0, vmm.status(60), vmm.toString());
+            assertEquals(TIMER, vmm.out());
+        }
+    }
+
+    @Test
     void aBadAddressIsAUsageError() {
         CliRun r = CliRun.of("run", "timer", "--gdb", "tcp::notaport");
         assertEquals(ExitStatus.USAGE, r.status, r.toString());
