@@ -14,16 +14,16 @@ cd "$(dirname "$0")/.."
 jar=cli/target/vmm.jar
 N=${N:-100}
 out=docs/data/gdb-latency.json
-tmp=$(mktemp -d)
+tmp=$(mktemp -d -t gdb-latency.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # workload  breakpoint-to-get-deep  its-ignore-count  breakpoint-hit-often
 configs=(
-  "compress put_run 0 put_run"
+  "compress compress_block 1 put_run"
   "mcf spfa 200 spfa"
   "gametree alphabeta 0 alphabeta"
   "align align.c:56 1500 align.c:56"
-  "quantum apply 1 apply"
+  "quantum apply 1 quantum.c:48"
   "motion sad16 2300 sad16"
   "astar search 0 touch"
   "churn verify 0 verify"

@@ -604,8 +604,11 @@ final class GuestSession implements AutoCloseable {
         limit = Math.min(limit, Math.max(now + 1, input.nextDue()));
         if (engine.config().hostClock()) limit = Math.min(limit, now + HOST_CLOCK_SLICE);
         RunResult r = machine.run(Math.min(tickLimit, engine.nextBoundaryTicks()), Math.min(limit, engine.nextBoundaryIcount()));
-        pages.sample();
         if (r.kind() == RunResult.Kind.LIMIT || r.kind() == RunResult.Kind.PAUSED || r.kind() == RunResult.Kind.IDLE) {
+            // The dirty bits are read before anything that may take a checkpoint (which clears
+            // them), and only then: a slice ended by a breakpoint takes none, and a debugger
+            // replaying through hundreds of breakpoint hits would otherwise scan every page at each.
+            pages.sample();
             // Takes the checkpoint if one is due here; runs no instruction.
             RunResult b = engine.run(machine.clock.now(), machine.cpu.icount());
             if (r.kind() == RunResult.Kind.LIMIT && b.kind() != RunResult.Kind.LIMIT) r = b;

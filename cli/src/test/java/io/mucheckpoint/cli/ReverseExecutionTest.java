@@ -70,7 +70,7 @@ class ReverseExecutionTest {
         Path elf = Workloads.guests().resolve("build/mcf.elf");
         int spfa = ElfSymbols.address(elf, "spfa");
         int bss = ElfSymbols.address(elf, "__bss_start");
-        // A checkpoint every 500 instructions: the 700 steps cross at least one.
+        // A checkpoint every 500 instructions: the 600 steps cross at least one.
         try (GdbRig vmm = new GdbRig("mcf", "--append", "size=test", "--interval", "500i", "--gdb-wait");
                 RspClient c = new RspClient(vmm.port)) {
             c.ask("qSupported:swbreak+");
@@ -78,17 +78,49 @@ class ReverseExecutionTest {
             assertEquals("T05swbreak:;thread:1;", c.ask("c"));
             c.ask(String.format("z0,%x,1", spfa));
             List<String> forward = new ArrayList<>();
-            for (int i = 0; i <= 700; i++) {
+            for (int i = 0; i <= 600; i++) {
                 if (i > 0) assertEquals("T05thread:1;", c.ask("s"));
                 forward.add(i % 50 == 0 ? state(c, bss) : c.ask("g"));
             }
-            for (int i = 699; i >= 0; i--) {
+            for (int i = 599; i >= 0; i--) {
                 assertEquals("T05thread:1;", c.ask("bs"));
                 assertEquals(forward.get(i), i % 50 == 0 ? state(c, bss) : c.ask("g"), "step " + i + " going back");
             }
             assertEquals("OK", c.ask("D"));
             assertEquals(0, vmm.status(60), vmm.toString());
             assertEquals(Workloads.expected("mcf", "test"), vmm.out());
+        }
+    }
+
+    /** LIDT with a zero limit, a NOP, then INT3: no gate for it, nor for #GP or #DF, so the processor shuts down. */
+    private static final byte[] CRASH = {
+        (byte) 0x0F, (byte) 0x01, (byte) 0x1D, 0x00, 0x10, 0x10, 0x00, // 00 lidt [0x101000] (six zero bytes)
+        (byte) 0x90,                                                  // 07 nop
+        (byte) 0xCC,                                                  // 08 int3
+        (byte) 0xF4,                                                  // 09 hlt
+    };
+
+    @Test
+    void aCrashIsASignalStopThatCanBeSteppedBackFrom() throws Exception {
+        Path image = tmp.resolve("crash.bin");
+        Files.write(image, CRASH);
+        try (GdbRig vmm = new GdbRig("--flat", image + "@0x100000", "--ram", "8M", "--gdb-wait"); RspClient c = new RspClient(vmm.port)) {
+            c.ask("qSupported:swbreak+");
+            assertEquals("T0bthread:1;", c.ask("c"), "a triple fault shows as SIGSEGV");
+            assertEquals("T0bthread:1;", c.ask("c"), "and the guest stays there");
+            // The INT3 never completed: the processor stands at it, two instructions retired.
+            assertEquals(0x100008, c.register(8));
+            assertEquals(2, c.register(ICOUNT));
+            assertEquals("T05thread:1;", c.ask("bs"));
+            assertEquals(0x100007, c.register(8), "back before the NOP, the last instruction that retired");
+            assertEquals(1, c.register(ICOUNT));
+            assertEquals("T05thread:1;", c.ask("s"));
+            assertEquals(0x100008, c.register(8));
+            assertEquals("T0bthread:1;", c.ask("s"), "stepping the INT3 crashes again");
+            assertEquals("T05thread:1;", c.ask("bs"));
+            assertEquals(0x100007, c.register(8));
+            c.raw(RspClient.frame("k"));
+            assertEquals(ExitStatus.INTERRUPTED, vmm.status(30), vmm.toString());
         }
     }
 

@@ -326,6 +326,7 @@ final class GdbStub implements RunHooks {
         boolean byInterrupt = paused;
         return session.call(() -> {
             String r = stopReply();
+            if (session.finished() == null) travel.stoppedForward();
             return byInterrupt && r.equals("T05" + THREAD) ? "T02" + THREAD : r;
         });
     }
@@ -336,8 +337,8 @@ final class GdbStub implements RunHooks {
             RunResult f = session.finished();
             if (f != null) return finishReply(f);
             RunResult r = session.step();
-            travel.forwardSliceEnded();
             if (r != null && r.finished()) return finishReply(r);
+            travel.stoppedForward();
             Watchpoints.Hit h = watches.hit();
             return h != null ? watchReply(h) : "T05" + THREAD;
         });
@@ -350,19 +351,30 @@ final class GdbStub implements RunHooks {
             RunResult f = session.finished();
             if (f != null) return finishReply(f);
             Cpu cpu = session.machine().cpu;
+            String reply = "T05" + THREAD;
             for (int n = 0; n < RANGE_STEP_LIMIT; n++) {
                 RunResult r = session.step();
-                travel.forwardSliceEnded();
                 if (r != null && r.finished()) return finishReply(r);
+                travel.forwardSliceEnded();
                 Watchpoints.Hit h = watches.hit();
-                if (h != null) return watchReply(h);
+                if (h != null) {
+                    reply = watchReply(h);
+                    break;
+                }
                 int pc = cpu.linearEip();
                 String why = breakpoints.reason(pc);
-                if (why != null) return "T05" + breakReason(why) + THREAD;
-                if (interrupted) return "T02" + THREAD;
+                if (why != null) {
+                    reply = "T05" + breakReason(why) + THREAD;
+                    break;
+                }
+                if (interrupted) {
+                    reply = "T02" + THREAD;
+                    break;
+                }
                 if (Integer.compareUnsigned(pc, start) < 0 || Integer.compareUnsigned(pc, end) >= 0) break;
             }
-            return "T05" + THREAD;
+            travel.stoppedForward();
+            return reply;
         });
     }
 

@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Restore points.</b> The checkpoint engine's checkpoints, plus the debugger's own
  * {@link Snapshot}s: one every {@link #PERIOD} instructions while the guest runs forward under the
- * debugger, and, whenever a replay ends somewhere, a few at geometric distances before that point
- * (2^13, 2^14, ... instructions back), so that consecutive reverse steps each re-run a few thousand
- * instructions rather than an epoch.
+ * debugger, one wherever it stops after going forward, and, whenever a replay ends somewhere, a few
+ * at geometric distances before that point (2^13, 2^14, ... instructions back), so that
+ * consecutive reverse steps each re-run a few thousand instructions rather than an epoch.
  *
  * <p><b>Reverse-continue</b> goes back segment by segment (restore point to the end of the
  * segment, newest first). Each segment is replayed once with the breakpoints and watchpoints
@@ -49,6 +49,8 @@ final class TimeTravel {
     private static final long REPLAY_SLICE = 500_000;
     /** Memory for snapshots' page images; beyond it the snapshots farthest from the guest go. */
     static final long BUDGET = 64L << 20;
+    /** Most snapshots held (the searches over them are linear). */
+    private static final int MAX_SNAPSHOTS = 1024;
 
     /** How a reverse move ended. */
     enum Kind { STEP, BREAKPOINT, WATCH, BEGIN, INTERRUPTED }
@@ -119,6 +121,17 @@ final class TimeTravel {
             nextPeriodic = here.icount() + PERIOD;
             if (!restorePointNear(here.icount(), PERIOD / 2)) takeSnapshot();
         }
+    }
+
+    /**
+     * The guest stopped after going forward (a breakpoint, a watchpoint, a step, Ctrl-C): a snapshot
+     * here makes the next reverse move from a little further on cheap (continue, then
+     * reverse-continue back to here, is the common case).
+     */
+    void stoppedForward() {
+        if (session.engine() == null) return;
+        forwardSliceEnded();
+        takeSnapshot();
     }
 
     /** The guest is behind the frontier: live host input must wait. */
@@ -388,10 +401,16 @@ final class TimeTravel {
                 session.inputLog().replayFrom(r.checkpoint().icount());
             } else {
                 Snapshot s = r.snapshot();
-                CheckpointInfo base = checkpointAt(s.base);
-                e.rollback(base.id());
-                session.replay().rolledBack(base.id(), false);
-                s.applyTo(session.machine());
+                List<CheckpointInfo> cps = e.checkpoints();
+                // Within the epoch the pages that differ are enough; a guest that has ended needs the
+                // rollback, which also tells the session it can run again.
+                boolean sameEpoch = Point.of(cps.get(cps.size() - 1)).equals(s.base) && session.finished() == null;
+                if (!sameEpoch || !s.applyInEpoch(session.machine(), e)) {
+                    CheckpointInfo base = checkpointAt(s.base);
+                    e.rollback(base.id());
+                    session.replay().rolledBack(base.id(), false);
+                    s.applyTo(session.machine());
+                }
                 session.replay().replayFrom(s.outputPosition);
                 session.inputLog().replayFrom(s.at.icount());
             }
@@ -478,7 +497,7 @@ final class TimeTravel {
         snapshots.add(i, s);
         hold(s);
         snapshotsTaken++;
-        while (snapshotBytes > BUDGET && snapshots.size() > 1) {
+        while ((snapshotBytes > BUDGET || snapshots.size() > MAX_SNAPSHOTS) && snapshots.size() > 1) {
             Snapshot far = snapshots.get(0);
             for (Snapshot x : snapshots) {
                 if (Math.abs(x.at.icount() - here.icount()) > Math.abs(far.at.icount() - here.icount())) far = x;
