@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 jar=cli/target/vmm.jar
 N=${N:-100}
 out=docs/data/gdb-latency.json
-tmp=$(mktemp -d -t gdb-latency.XXXXXX)
+mkdir -p benchmarks/target
+tmp=$(mktemp -d -p benchmarks/target gdb-latency.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # workload  breakpoint-to-get-deep  its-ignore-count  breakpoint-hit-often

@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 w=${1:-compress}
 pairs=${2:-5}
 jar=cli/target/vmm.jar
-tmp=$(mktemp -d -t gdb-overhead.XXXXXX)
+mkdir -p benchmarks/target
+tmp=$(mktemp -d -p benchmarks/target gdb-overhead.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/continue.py" <<'PY'
 import gdb, os
