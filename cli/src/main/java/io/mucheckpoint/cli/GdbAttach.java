@@ -140,11 +140,6 @@ final class GdbAttach implements DebugSession {
     }
 
     @Override
-    public void forked(CheckpointInfo at) {
-        session.forked(at);
-    }
-
-    @Override
     public ReplayConsole replay() {
         return session.replay;
     }

@@ -55,9 +55,6 @@ public interface DebugSession {
     /** Takes a checkpoint here. Guest thread. */
     CheckpointInfo checkpointHere();
 
-    /** The timeline forks at checkpoint {@code at} (just taken here): output after it prints again, later input is dropped. Guest thread. */
-    void forked(CheckpointInfo at);
-
     /** The console output's replay guard. Guest thread. */
     ReplayConsole replay();
 

@@ -73,6 +73,7 @@ final class GdbStub implements RunHooks {
     @Override
     public void resuming() {
         watches.clearHit();
+        travel.beforeForward();
     }
 
     @Override

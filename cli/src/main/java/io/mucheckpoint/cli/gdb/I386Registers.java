@@ -10,7 +10,7 @@ import java.util.Arrays;
  * registers, EIP, EFLAGS, the six segment selectors, the x87 stack ST0-ST7 and its control
  * registers), then a feature of our own with CR0, CR2, CR3, CR4 and the retired-instruction count
  * ({@code $icount}), so a debugger script can tell exactly where in guest history it is. Those
- * are read-only and marked save-restore="no", so gdb's inferior calls do not try to put them back.
+ * are read-only (writes are ignored) and marked save-restore="no".
  * There is no SSE feature: the emulated processor is an i686 without SSE.
  */
 final class I386Registers {
@@ -135,15 +135,16 @@ final class I386Registers {
     }
 
     /**
-     * Writes register {@code n}; returns whether anything changed. Control registers and the
-     * instruction count are read-only (a write of their current value is accepted); a segment
-     * selector is loaded as the processor would load it (its descriptor from the tables in
-     * protected mode), and a selector the processor refuses is an error.
+     * Writes register {@code n}; returns whether anything changed. Writes to the control registers
+     * and the instruction count are ignored: they are there to be read, and gdb puts back every
+     * register it has cached when an inferior call returns, the instruction count included, which
+     * must not fail the call. A segment selector is loaded as the processor would load it (its
+     * descriptor from the tables in protected mode), and a selector the processor refuses is an error.
      */
     static boolean write(Cpu cpu, int n, byte[] v) {
         if (n < 0 || n >= COUNT) throw new IllegalArgumentException("no register " + n);
         if (v.length != size(n)) throw new IllegalArgumentException("register " + n + " takes " + size(n) + " bytes, not " + v.length);
-        if (Arrays.equals(read(cpu, n), v)) return false;
+        if (n >= CR0 || Arrays.equals(read(cpu, n), v)) return false;
         int x = n == ICOUNT ? 0 : (int) fromLe(v, 0, Math.min(4, v.length));
         if (n < 8) {
             cpu.setReg(n, x);
@@ -157,10 +158,8 @@ final class I386Registers {
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("the processor refuses selector " + Integer.toHexString(x & 0xFFFF) + ": " + e.getMessage());
             }
-        } else if (n < CR0) {
-            cpu.restore(withFpu(cpu.save(), n, v, x));
         } else {
-            throw new IllegalArgumentException("control registers and the instruction count are read-only here");
+            cpu.restore(withFpu(cpu.save(), n, v, x));
         }
         return true;
     }

@@ -79,6 +79,8 @@ final class TimeTravel {
     private long nextPeriodic = PERIOD;
     private volatile boolean interrupted;
     private boolean moving;
+    /** A write by the debugger awaits its checkpoint (see {@link #wrote}). */
+    private boolean barrierDue;
     private CheckpointEngine listening;
 
     // Statistics (for monitor stats and the benchmark).
@@ -140,24 +142,41 @@ final class TimeTravel {
     }
 
     /**
-     * The debugger wrote to the guest here: the timeline forks. A checkpoint here makes every replay
-     * of what follows start after the write.
+     * The debugger wrote to the guest here: the timeline forks. What the guest prints from here on
+     * is printed again, logged input after here never happened, and saved states from here on are
+     * of the old branch. Before the guest next runs forward a checkpoint is taken here, so that
+     * every replay of what follows starts after the writes (one checkpoint however many writes gdb
+     * makes in a row, as an inferior call does).
      */
     void wrote() {
         CheckpointEngine e = session.engine();
         if (e == null) return;
         listen();
-        CheckpointInfo c = session.checkpointHere();
-        session.forked(c);
-        Point here = Point.of(c);
-        dropSnapshotsAfter(here);
+        Point here = now();
+        long position = session.replay().position();
+        session.replay().forkAt(position);
+        session.inputLog().truncateFrom(here.icount());
+        snapshots.removeIf(s -> {
+            if (s.at.compareTo(here) < 0) return false;
+            release(s);
+            return true;
+        });
         forks.removeIf(f -> f.at().compareTo(here) >= 0);
-        forks.add(new Fork(here, session.replay().position()));
+        forks.add(new Fork(here, position));
         frontier = here;
+        barrierDue = true;
+    }
+
+    /** The guest is about to run forward (anyone's resume or step): the checkpoint after a write is taken now. */
+    void beforeForward() {
+        if (!barrierDue) return;
+        barrierDue = false;
+        if (session.engine() != null) session.checkpointHere();
     }
 
     /** Forgets every snapshot and fork. */
     void reset() {
+        barrierDue = false;
         snapshots.clear();
         imageUsers.clear();
         snapshotBytes = 0;
@@ -192,6 +211,7 @@ final class TimeTravel {
     Landing reverseStep() {
         long t0 = System.nanoTime();
         interrupted = false;
+        barrierDue = false; // going back lands before the write: it is undone
         listen();
         reverseSteps++;
         try {
@@ -207,6 +227,7 @@ final class TimeTravel {
     Landing reverseContinue() {
         long t0 = System.nanoTime();
         interrupted = false;
+        barrierDue = false; // going back lands before the write: it is undone
         listen();
         reverseContinues++;
         try {
