@@ -275,6 +275,31 @@ class GdbTest {
     }
 
     @Test
+    void anInferiorCallRunsInTheGuestAndTheGuestGoesOnAsBefore() throws Exception {
+        try (GdbRig vmm = new GdbRig("timer", "--append", "size=test", "--gdb-wait")) {
+            String out = vmm.gdb(TIMER_ELF, """
+                    break on_tick
+                    continue
+                    continue
+                    printf "TICKS %u\\n", ticks
+                    printf "CRC %u\\n", crc32_update(0, &ticks, 4)
+                    continue
+                    printf "TICKS %u\\n", ticks
+                    delete
+                    detach
+                    """, tmp);
+            // The SDK's crc32_update is the usual CRC-32: the host computes it for the four bytes of ticks.
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(new byte[] {1, 0, 0, 0});
+            assertEquals("1", line(out, "TICKS", 0).get(0), out);
+            assertEquals(Long.toString(crc.getValue()), line(out, "CRC").get(0), out);
+            assertEquals("2", line(out, "TICKS", 1).get(0), "the guest goes on as before the call\n" + out);
+            assertEquals(0, vmm.status(60), vmm.toString());
+            assertEquals(TIMER, vmm.out());
+        }
+    }
+
+    @Test
     void monitorCommandsWorkFromGdb() throws Exception {
         try (GdbRig vmm = new GdbRig("timer", "--append", "size=test", "--gdb-wait")) {
             String out = vmm.gdb(TIMER_ELF, """
