@@ -16,7 +16,8 @@ N=${N:-100}
 out=docs/data/gdb-latency.json
 mkdir -p benchmarks/target
 tmp=$(mktemp -d -p benchmarks/target gdb-latency.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+vmm=
+trap '[ -n "$vmm" ] && kill "$vmm" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # workload  breakpoint-to-get-deep  its-ignore-count  breakpoint-hit-often
 configs=(
@@ -40,7 +41,7 @@ for c in "${configs[@]}"; do
   vmm=$!
   port=
   for _ in $(seq 100); do
-    port=$(sed -n 's/.*gdb stub listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$w.err" | head -1)
+    port=$(sed -n 's/.*gdb stub listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$w.err" 2>/dev/null | head -1)
     [ -n "$port" ] && break
     sleep 0.1
   done
@@ -48,6 +49,7 @@ for c in "${configs[@]}"; do
   PORT=$port DEPTH_BREAK=$depth DEPTH_IGNORE=$ignore HOT_BREAK=$hot N=$N OUT="$tmp/$w.json" \
     gdb -batch -nx -x benchmarks/gdb_latency.py "guests/build/$w.elf" >"$tmp/$w.gdb" 2>&1 || { tail -20 "$tmp/$w.gdb" >&2; }
   wait $vmm || true
+  vmm=
   [ -s "$tmp/$w.json" ] || { echo "gdb-latency: $w produced no result" >&2; tail -20 "$tmp/$w.gdb" >&2; exit 1; }
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r["workload"]=sys.argv[2]; print(json.dumps(r))' "$tmp/$w.json" "$w" >> "$out.new"
 done

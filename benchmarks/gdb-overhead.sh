@@ -13,7 +13,8 @@ pairs=${2:-5}
 jar=cli/target/vmm.jar
 mkdir -p benchmarks/target
 tmp=$(mktemp -d -p benchmarks/target gdb-overhead.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 cat > "$tmp/continue.py" <<'PY'
 import gdb, os
 gdb.execute("set pagination off")
@@ -28,7 +29,8 @@ with_gdb() {
   rm -f "$tmp/err"
   /usr/bin/time -f "%e %U %S" -o "$tmp/t" java -XX:+UseParallelGC -jar "$jar" run "$w" --append size=bench --gdb tcp::0 --gdb-wait \
     >/dev/null 2>"$tmp/err" &
-  local pid=$! port=
+  pid=$!
+  local port=
   for _ in $(seq 200); do
     port=$(sed -n 's/.*gdb stub listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/err" 2>/dev/null | head -1)
     [ -n "$port" ] && break
@@ -36,6 +38,7 @@ with_gdb() {
   done
   PORT=$port gdb -batch -nx -x "$tmp/continue.py" "guests/build/$w.elf" >/dev/null 2>&1
   wait $pid
+  pid=
   awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$tmp/t"
 }
 echo "pair  alone wall/cpu s   with gdb wall/cpu s   ratio wall  ratio cpu"
