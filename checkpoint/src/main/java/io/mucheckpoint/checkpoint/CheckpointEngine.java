@@ -623,6 +623,21 @@ public final class CheckpointEngine {
         return ring.isEmpty() ? 0 : coveredNanos();
     }
 
+    /**
+     * What page {@code page} held at the newest checkpoint, if the page has been written since and
+     * this mode keeps its pre-image (copy-on-write does): copies it into {@code dst} and returns
+     * true. Returns false when there is no such image, or when the stored image fails its CRC (a
+     * {@link #rollback} then reports the damage). For a debugger that puts the machine back to a
+     * state between the newest checkpoint and now by writing only the pages that differ.
+     */
+    public boolean newestPreImage(int page, byte[] dst) {
+        if (!started || config.mode() != CheckpointConfig.Mode.COW) return false;
+        int slot = newest().pages.slotOf(page);
+        if (slot < 0 || !store.verify(slot)) return false;
+        store.load(slot, dst, 0);
+        return true;
+    }
+
     /** The saved machine state of a retained checkpoint (for diffs and files). */
     public MachineState stateOf(int id) {
         return MachineState.decode(byId(id).state);

@@ -90,6 +90,8 @@ final class Console {
     private final List<Command> ordered = new ArrayList<>();
     private final SplittableRandom random = new SplittableRandom();
     private final Completer completer = new CommandCompleter();
+    /** The gdb stub started by the gdb command, or null. */
+    private io.mucheckpoint.cli.gdb.GdbServer gdb;
 
     /**
      * @param scripted commands come from a file or a pipe: no prompt is shown while reading, and each
@@ -464,6 +466,32 @@ final class Console {
                     machine.clock.toNanos(machine.clock.now()), s.executed(), s.runningNanos())).stripTrailing());
             return null;
         });
+        command("gdb", "gdb [PORT|tcp:HOST:PORT|off]", "let gdb attach (target remote :PORT); alone: say where it listens",
+                "Starts gdb's remote stub on PORT of the loopback interface (tcp:0.0.0.0:PORT listens on every interface)."
+                        + " gdb then drives the guest: breakpoints, watchpoints, stepping, and with checkpoints reverse-stepi and"
+                        + " reverse-continue; 'monitor checkpoints', 'monitor rollback N' and the other console commands work from"
+                        + " gdb. When gdb detaches the guest stays paused. 'gdb off' stops listening. docs/debugging.md shows a session.",
+                Args.NONE, a -> {
+                    if (a.size() > 1) throw usage("usage: gdb [PORT|tcp:HOST:PORT|off]");
+                    if (a.isEmpty()) {
+                        print(gdb == null ? "gdb: not listening ('gdb 1234' starts it)" : GdbAttach.listening(gdb)
+                                + (gdb.attached() ? ", gdb attached" : ""));
+                        return null;
+                    }
+                    if (a.get(0).equalsIgnoreCase("off")) {
+                        if (gdb == null) throw usage("gdb is not listening");
+                        gdb.close();
+                        gdb = null;
+                        print("gdb: stopped listening");
+                        return null;
+                    }
+                    if (gdb != null) throw usage("gdb is already listening: " + GdbAttach.listening(gdb) + " ('gdb off' first)");
+                    io.mucheckpoint.cli.gdb.GdbServer g = GdbAttach.start(session, a.get(0), false, null, this::print);
+                    gdb = g;
+                    session.onClose(g::close);
+                    print(GdbAttach.listening(g));
+                    return null;
+                });
         command("set", "set [interval|predictor|latency|keep VALUE]", "change a checkpoint setting; alone: show them",
                 "interval: epoch length (50ms, 1.5s, 250us, 5000000i; at least " + CheckpointOptions.FLOOR_INSTRUCTIONS
                         + " instructions' worth); predictor: none, last or history; latency: the error-latency bound L"

@@ -26,7 +26,7 @@ public final class ExitStatus {
     public static final int CANT_CREATE = 73;
     /** {@code --time-limit} ended the run before the guest did; as timeout(1) does, so scripts know it. */
     public static final int TIME_LIMIT = 124;
-    /** Interrupted by the user (Ctrl-C, Ctrl-A x). */
+    /** Interrupted by the user (Ctrl-C, Ctrl-A x, or kill in an attached gdb). */
     public static final int INTERRUPTED = 130;
 
     /** The table printed by --help. */
@@ -40,7 +40,7 @@ public final class ExitStatus {
             + "  71    the guest crashed: triple fault, halt with interrupts off, or reset%n"
             + "  73    an output file cannot be written, or --save-at was never reached%n"
             + "  124   --time-limit reached before the guest ended (as timeout(1))%n"
-            + "  130   interrupted (Ctrl-C, Ctrl-A x)%n"
+            + "  130   interrupted (Ctrl-C, Ctrl-A x, kill in gdb)%n"
             + "vmm console reading commands from a pipe or a file exits with the status of%n"
             + "the first command that failed.";
 

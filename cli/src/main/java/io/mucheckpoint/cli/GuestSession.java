@@ -3,6 +3,7 @@ package io.mucheckpoint.cli;
 import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.checkpoint.CheckpointEngine;
 import io.mucheckpoint.checkpoint.CheckpointInfo;
+import io.mucheckpoint.cli.gdb.RunHooks;
 import io.mucheckpoint.cpu.Disassembler;
 import io.mucheckpoint.recovery.InputLog;
 import io.mucheckpoint.recovery.RecoveryManager;
@@ -94,6 +95,13 @@ final class GuestSession implements AutoCloseable {
     private int nextBreakpoint = 1;
     private volatile RunResult finish;
     private volatile Throwable failure;
+    /** A debugger attached to the session (gdb), or null. */
+    private volatile RunHooks debugger;
+    private volatile boolean debuggerExpected;
+    private volatile boolean quitRequested;
+    private final List<Runnable> closeActions = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The last stop was at a breakpoint (the session's or the debugger's). */
+    private volatile boolean stoppedAtBreakpoint;
 
     /**
      * @param replay the machine's console sink, which passes output on to {@code output}
@@ -204,8 +212,21 @@ final class GuestSession implements AutoCloseable {
         return runningNanos;
     }
 
+    /** Runs {@code r} when the session closes (before the guest thread ends), e.g. to stop a gdb stub started on it. */
+    void onClose(Runnable r) {
+        closeActions.add(r);
+    }
+
     @Override
     public void close() {
+        for (Runnable r : closeActions) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                log.debug("closing", e);
+            }
+        }
+        closeActions.clear();
         closing = true;
         pauseWanted = true;
         machine.requestPause();
@@ -254,7 +275,9 @@ final class GuestSession implements AutoCloseable {
             throw new VmmException(ExitStatus.USAGE, finish.message() + ": roll back to a checkpoint to run it again");
         }
         pauseWanted = false;
-        if (!breakpoints.isEmpty()) applyBreakpoints(); // a breakpoint where the guest stands does not stop it again
+        RunHooks d = debugger;
+        if (d != null) d.resuming();
+        if (!breakpoints.isEmpty() || d != null) applyBreakpoints(); // a breakpoint where the guest stands does not stop it again
         setState(State.RUNNING);
     }
 
@@ -289,14 +312,26 @@ final class GuestSession implements AutoCloseable {
         if (state == State.RUNNING) throw new VmmException(ExitStatus.USAGE, "the guest is running: pause it first (pause, or Ctrl-C)");
         if (state == State.FINISHED) throw new VmmException(ExitStatus.USAGE, finish.message() + ": roll back to a checkpoint to run it again");
         long target = machine.cpu.icount() + n;
-        if (!breakpoints.isEmpty()) applyBreakpoints();
+        stoppedAtBreakpoint = false;
+        RunHooks d = debugger;
+        if (d != null) d.resuming();
+        if (!breakpoints.isEmpty() || d != null) applyBreakpoints();
         while (machine.cpu.icount() < target) {
             if (pastTimeLimit()) {
                 RunResult r = new RunResult(RunResult.Kind.LIMIT, 0, limitMessage);
                 finish(r);
                 return r;
             }
-            RunResult r = slice(target);
+            RunResult r = slice(target, Long.MAX_VALUE);
+            if (d != null && !r.finished()) {
+                String why = d.stopReason();
+                if (why != null) {
+                    output.flush();
+                    lastEvent = why;
+                    events.accept(why);
+                    return new RunResult(RunResult.Kind.PAUSED, 0, why);
+                }
+            }
             switch (r.kind()) {
                 case LIMIT, PAUSED:
                     break;
@@ -343,14 +378,64 @@ final class GuestSession implements AutoCloseable {
     }
 
     private void applyBreakpoints() {
-        int[] at = new int[breakpoints.size()];
+        RunHooks d = debugger;
+        int[] extra = d == null ? new int[0] : d.breakpoints();
+        int[] at = new int[breakpoints.size() + extra.length];
         int[] numbers = new int[breakpoints.size()];
-        for (int i = 0; i < at.length; i++) {
+        for (int i = 0; i < numbers.length; i++) {
             at[i] = breakpoints.get(i).linear;
             numbers[i] = breakpoints.get(i).number;
         }
+        System.arraycopy(extra, 0, at, numbers.length, extra.length);
         machine.cpu.setBreakpoints(at);
         breakpointNumbers = numbers;
+    }
+
+    /**
+     * Attaches a debugger (null detaches it): its breakpoints join the session's, its stop reasons
+     * end runs, and while it holds the guest in the past live input waits. Guest thread.
+     */
+    void attachDebugger(RunHooks hooks) {
+        debugger = hooks;
+        applyBreakpoints();
+    }
+
+    /** The debugger's breakpoints changed (guest thread). */
+    void debuggerBreakpointsChanged() {
+        applyBreakpoints();
+    }
+
+    /** A debugger is attached, or expected (vmm run --gdb-wait): its stops are not the terminal's business. */
+    boolean debuggerAttached() {
+        return debugger != null || debuggerExpected;
+    }
+
+    /** Someone (gdb's kill) wants vmm to end: the terminal gives up the keyboard as on Ctrl-A x. */
+    void requestQuit() {
+        quitRequested = true;
+    }
+
+    boolean quitRequested() {
+        return quitRequested;
+    }
+
+    /** The guest waits for a debugger to attach (vmm run --gdb-wait). */
+    void expectDebugger() {
+        debuggerExpected = true;
+    }
+
+    /** Whether the guest last stopped at a breakpoint (rather than a pause, a step or an instruction count). */
+    boolean stoppedAtBreakpoint() {
+        return stoppedAtBreakpoint;
+    }
+
+    /**
+     * One run slice for a debugger replaying the past: up to {@code icountLimit} and guest time
+     * {@code tickLimit}, taking checkpoints and delivering logged input exactly as any slice does,
+     * telling nobody. Guest thread, guest paused.
+     */
+    RunResult replaySlice(long icountLimit, long tickLimit) {
+        return slice(icountLimit, tickLimit);
     }
 
     /** Takes a checkpoint now. */
@@ -472,12 +557,22 @@ final class GuestSession implements AutoCloseable {
                     continue;
                 }
                 long limit = Math.min(Math.min(untilIcount, hookIcount), limitIcount);
-                RunResult r = slice(limit);
+                RunHooks d = debugger;
+                if (d != null) limit = Math.min(limit, d.sliceEnd(machine.cpu.icount()));
+                RunResult r = slice(limit, Long.MAX_VALUE);
                 if (autoRecover && recovery != null) {
                     RunResult after = recovery.afterSlice(r);
                     if (after != null) r = after;
                 }
                 output.tick();
+                if (d != null && !r.finished()) {
+                    d.sliceEnded();
+                    String why = d.stopReason();
+                    if (why != null && r.kind() != RunResult.Kind.BREAKPOINT) {
+                        stop(why);
+                        continue;
+                    }
+                }
                 handle(r);
             }
         } catch (InterruptedException e) {
@@ -527,28 +622,35 @@ final class GuestSession implements AutoCloseable {
         }
     }
 
-    /** One run slice: up to {@code icountLimit}, ending where the engine's next checkpoint is due. */
-    private RunResult slice(long icountLimit) {
+    /**
+     * One run slice: up to {@code icountLimit} and {@code tickLimit} (and never past --time-limit),
+     * ending where the engine's next checkpoint is due.
+     */
+    private RunResult slice(long icountLimit, long tickLimit) {
         long t0 = System.nanoTime();
         try {
-            return sliceTimed(icountLimit);
+            return sliceTimed(icountLimit, Math.min(tickLimit, limitTicks));
         } finally {
             runningNanos += System.nanoTime() - t0;
         }
     }
 
-    private RunResult sliceTimed(long icountLimit) {
+    private RunResult sliceTimed(long icountLimit, long tickLimit) {
         long now = machine.cpu.icount();
         long limit = Math.min(icountLimit, now + SLICE);
-        if (engine == null) return machine.run(limitTicks, limit);
+        if (engine == null) return machine.run(tickLimit, limit);
         InputLog input = recovery.inputLog();
         input.deliverDue(machine);
-        machine.setInputHeld(input.replaying());
+        RunHooks d = debugger;
+        machine.setInputHeld(input.replaying() || (d != null && d.holdLiveInput()));
         limit = Math.min(limit, Math.max(now + 1, input.nextDue()));
         if (engine.config().hostClock()) limit = Math.min(limit, now + HOST_CLOCK_SLICE);
-        RunResult r = machine.run(Math.min(limitTicks, engine.nextBoundaryTicks()), Math.min(limit, engine.nextBoundaryIcount()));
-        pages.sample();
+        RunResult r = machine.run(Math.min(tickLimit, engine.nextBoundaryTicks()), Math.min(limit, engine.nextBoundaryIcount()));
         if (r.kind() == RunResult.Kind.LIMIT || r.kind() == RunResult.Kind.PAUSED || r.kind() == RunResult.Kind.IDLE) {
+            // The dirty bits are read before anything that may take a checkpoint (which clears
+            // them), and only then: a slice ended by a breakpoint takes none, and a debugger
+            // replaying through hundreds of breakpoint hits would otherwise scan every page at each.
+            pages.sample();
             // Takes the checkpoint if one is due here; runs no instruction.
             RunResult b = engine.run(machine.clock.now(), machine.cpu.icount());
             if (r.kind() == RunResult.Kind.LIMIT && b.kind() != RunResult.Kind.LIMIT) r = b;
@@ -563,11 +665,16 @@ final class GuestSession implements AutoCloseable {
         if (hit != null) hit.hits++;
         Disassembler.Instruction in = Disassembler.at(machine.cpu, machine.cpu.eip());
         stop((hit != null ? "breakpoint " + hit.number : "breakpoint") + " at " + where() + ": "
-                + in.text().replaceAll("\\s+", " "));
+                + in.text().replaceAll("\\s+", " "), true);
     }
 
     /** The guest stops (paused): the event is told before waiters wake, so it prints before their next prompt. */
     private void stop(String message) {
+        stop(message, false);
+    }
+
+    private void stop(String message, boolean atBreakpoint) {
+        stoppedAtBreakpoint = atBreakpoint;
         output.flush();
         untilIcount = Long.MAX_VALUE;
         lastEvent = message;

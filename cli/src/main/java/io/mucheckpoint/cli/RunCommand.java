@@ -5,6 +5,7 @@ import io.mucheckpoint.checkpoint.CheckpointEngine;
 import io.mucheckpoint.checkpoint.EngineStats;
 import io.mucheckpoint.checkpoint.Interval;
 import io.mucheckpoint.checkpoint.SnapshotFile;
+import io.mucheckpoint.cli.gdb.GdbServer;
 import io.mucheckpoint.recovery.RecoveryManager;
 import io.mucheckpoint.recovery.ReplayConsole;
 import io.mucheckpoint.vmm.Machine;
@@ -88,6 +89,14 @@ final class RunCommand implements Callable<Integer> {
             description = "Write a picture of checkpointing to FILE.png at exit: the pause at each boundary and the pages each epoch wrote.")
     Path statsPlot;
 
+    @Option(names = "--gdb", paramLabel = "tcp::PORT",
+            description = "Listen for gdb (target remote :PORT), as QEMU's -gdb: on the loopback interface unless a host is given"
+                    + " (tcp:0.0.0.0:PORT). With checkpoints, gdb can also step and continue backwards (docs/debugging.md).")
+    String gdb;
+
+    @Option(names = "--gdb-wait", description = "With --gdb: start the guest stopped, until gdb attaches and continues it (QEMU's -S).")
+    boolean gdbWait;
+
     /** For tests: a terminal to run on as if standard input and output were one. */
     static volatile Supplier<Terminal> terminalForTests;
 
@@ -97,7 +106,10 @@ final class RunCommand implements Callable<Integer> {
         checkOutputs();
         long watchdogNanos = GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
         Interval limit = timeLimit == null ? null : GuestOptions.parse(() -> Units.interval(timeLimit), "--time-limit");
+        if (gdbWait && gdb == null) throw new VmmException(ExitStatus.USAGE, "--gdb-wait goes with --gdb tcp::PORT");
+        if (gdb != null) GdbAttach.address(gdb); // a malformed address fails here, before the guest loads
         if (System.console() != null || terminalForTests != null) return runOnTerminal(config, watchdogNanos, limit);
+        if (gdb != null) return runWithGdb(config, watchdogNanos, limit);
         return runFromPipe(config, watchdogNanos, limit);
     }
 
@@ -233,6 +245,8 @@ final class RunCommand implements Callable<Integer> {
             Limit l = new Limit(machine, limit);
             session.timeLimit(l.ticks(), l.icount(), l.message());
         }
+        GdbServer gdbServer = gdb == null ? null : startGdb(session, session::requestQuit);
+        if (gdbWait) session.expectDebugger();
         Supplier<Terminal> test = terminalForTests;
         Terminal terminal = test != null ? test.get() : Interactive.systemTerminal();
         if (test == null) machine.setIdlePacer(new IdlePacer()); // a person is waiting: idle in real time
@@ -246,11 +260,12 @@ final class RunCommand implements Callable<Integer> {
         Interactive.End end;
         boolean written;
         try {
-            session.start(true);
+            session.start(!gdbWait);
             Interactive ui = new Interactive(terminal, session, Interactive.historyFile(null), false);
             ui.setStatusLine(status);
             end = ui.run(true, true);
         } finally {
+            if (gdbServer != null) gdbServer.close();
             session.close();
             if (status != null) status.close();
             terminal.setAttributes(original);
@@ -274,6 +289,70 @@ final class RunCommand implements Callable<Integer> {
             System.err.println(StatsSummary.line(session.engine().stats(), StatsSummary.taken(session.engine())));
         }
         return runStatus == ExitStatus.INTERRUPTED ? runStatus : finalStatus(runStatus, written);
+    }
+
+    /** Starts the gdb stub on the session; {@code killed} hears gdb's kill. */
+    private GdbServer startGdb(GuestSession session, Runnable killed) {
+        GdbServer server = GdbAttach.start(session, gdb, true, killed, m -> System.err.println("vmm: " + m));
+        System.err.println("vmm: " + GdbAttach.listening(server) + (gdbWait ? "; the guest waits for it" : ""));
+        return server;
+    }
+
+    /**
+     * vmm run --gdb from a pipe: the guest runs on a session of its own, gdb drives it, and vmm ends
+     * when the guest ends or gdb kills it (INTERRUPTED).
+     */
+    /** Off a terminal with --gdb: the guest runs on its own thread, gdb drives it, output goes to standard output. */
+    private int runWithGdb(CheckpointConfig config, long watchdogNanos, Interval limit) throws Exception {
+        GuestOutput out = new GuestOutput(GuestOutput.stream(System.out));
+        ReplayConsole replay = new ReplayConsole(out);
+        Machine machine = Boot.machine(guest, restore, replay);
+        TraceFile traceFile = startTrace(machine);
+        GuestSession session;
+        try {
+            session = new GuestSession(machine, config, out, replay);
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, e.getMessage());
+        }
+        EpochLog epochs = statsPlot != null ? EpochLog.of(session.engine()) : null;
+        if (recover) {
+            session.setAutoRecover(true);
+            session.recovery().withWatchdog(watchdogNanos).withRestart(restart);
+            session.recovery().addEventListener(e -> System.err.println("vmm: " + e));
+        }
+        if (saveAt != null) session.at(saveAt, () -> saveSnapshot(machine));
+        if (limit != null) {
+            Limit l = new Limit(machine, limit);
+            session.timeLimit(l.ticks(), l.icount(), l.message());
+        }
+        java.util.concurrent.CountDownLatch killed = new java.util.concurrent.CountDownLatch(1);
+        GdbServer server = startGdb(session, killed::countDown);
+        Thread input = startInputPump(machine);
+        speed = stats ? RunSpeed.start(machine) : null;
+        boolean written;
+        try {
+            session.start(!gdbWait);
+            while (session.state() != GuestSession.State.FINISHED && session.failure() == null) {
+                if (killed.await(50, java.util.concurrent.TimeUnit.MILLISECONDS)) break;
+            }
+            // gdb, if attached, is told the guest's end before vmm goes
+            for (int i = 0; i < 40 && server.attached() && killed.getCount() > 0; i++) Thread.sleep(50);
+        } finally {
+            server.close();
+            session.close();
+            input.interrupt();
+            written = writeOutputs(machine, session.engine(), epochs, session.executed(), session.runningNanos(), traceFile);
+        }
+        if (session.failure() != null) {
+            throw new VmmException(ExitStatus.INTERNAL, "internal error: " + session.failure() + " (run with -vv for details)");
+        }
+        RunResult r = session.finish();
+        written &= Drives.commit(machine);
+        if (killed.getCount() == 0 || r == null) {
+            System.err.println("vmm: gdb killed the guest");
+            return ExitStatus.INTERRUPTED;
+        }
+        return finalStatus(status(r), written);
     }
 
     private int status(RunResult r) {

@@ -56,7 +56,10 @@ final class TerminalMode {
             NonBlockingReader in = terminal.reader();
             boolean escape = false;
             while (true) {
-                if (session.state() != GuestSession.State.RUNNING) return Result.STOPPED;
+                // A stop gdb made is gdb's business: the keyboard stays the guest's until it ends.
+                if (session.quitRequested()) return Result.QUIT;
+                GuestSession.State st = session.state();
+                if (st == GuestSession.State.FINISHED || (st != GuestSession.State.RUNNING && !session.debuggerAttached())) return Result.STOPPED;
                 int c = in.read(50);
                 if (c == NonBlockingReader.READ_EXPIRED) continue;
                 if (c < 0) {

@@ -50,6 +50,8 @@ abstract class AddressSpace extends Registers {
     int trSel, trBase, trLimit, trAttr;
     int gdtBase, gdtLimit, idtBase, idtLimit = 0x3FF;
     int cr0 = CR0_ET, cr2, cr3, cr4;
+    /** A debugger's data watchpoints, or null (see {@link #watchedAccess}). */
+    DataWatch dataWatch;
     int cpl;
     int a20Mask = -1;
     /** Bumped whenever block chains may be stale: new translations, a new code segment or mode. */
@@ -286,6 +288,7 @@ abstract class AddressSpace extends Registers {
             return v;
         }
         int phys = translate(lin, false, user);
+        if (dataWatch != null && watchedAccess(lin, size, false)) return memory.read(phys, size) & sizeMask(size);
         int base = memory.readBase(phys >>> 12);
         if (base < 0) return memory.read(phys, size) & sizeMask(size);
         if (user == (cpl == 3)) {
@@ -305,11 +308,16 @@ abstract class AddressSpace extends Registers {
             int p1 = translate((lin + size - 1) & ~0xFFF, true, user);
             for (int i = 0; i < size; i++) {
                 int p = ((lin + i) & 0xFFF) >= (lin & 0xFFF) ? p0 + i : (p1 & ~0xFFF) + ((lin + i) & 0xFFF);
+                if (dataWatch != null) watchedAccess(lin + i, 1, true);
                 memory.write(p, 1, v >>> (8 * i));
             }
             return;
         }
         int phys = translate(lin, true, user);
+        if (dataWatch != null && watchedAccess(lin, size, true)) {
+            memory.write(phys, size, v);
+            return;
+        }
         int base = memory.writeBase(phys >>> 12);
         if (base < 0) {
             memory.write(phys, size, v);
@@ -324,6 +332,18 @@ abstract class AddressSpace extends Registers {
         if (size == 4) I32.set(mem, h, v);
         else if (size == 2) I16.set(mem, h, (short) v);
         else mem[h] = (byte) v;
+    }
+
+    /**
+     * The debugger's hook in the slow path: reports an access to a watched linear page and returns
+     * true, in which case the caller accesses memory through the door without filling a TLB entry,
+     * so the next access to the page misses again. Called only after the access is known to be
+     * allowed (translated without a fault), so a faulting instruction reports nothing.
+     */
+    private boolean watchedAccess(int lin, int size, boolean write) {
+        if (!dataWatch.watches(lin >>> 12)) return false;
+        dataWatch.accessed(lin, size, write);
+        return true;
     }
 
     /** The physical address of an instruction fetch at linear {@code lin}, through the code TLB. */

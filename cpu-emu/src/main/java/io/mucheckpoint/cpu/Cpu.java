@@ -271,6 +271,25 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     /**
+     * The next run stops before the instruction the processor stands at if a breakpoint is there,
+     * instead of passing over it: for a debugger that has put the machine back into a past state
+     * where a forward run would have stopped.
+     */
+    public void stopAtBreakpointHere() {
+        breakpointIcount = -1;
+    }
+
+    /**
+     * Installs a debugger's data watchpoints (null: none). Every cached translation is dropped, so
+     * the watched pages go through the slow path from the next access on; call again whenever the
+     * set of watched pages changes.
+     */
+    public void setDataWatch(DataWatch watch) {
+        dataWatch = watch;
+        flushTlb();
+    }
+
+    /**
      * What the next instruction reads: bits 0-7 the general registers EAX..EDI, bit 8 EFLAGS,
      * bits 9-14 the segments ES..GS it addresses memory through. Conservative (see OperandUse);
      * -1 if the instruction cannot be fetched. For fault-injection activation tracking.

@@ -97,6 +97,24 @@ public final class ReplayConsole implements ConsoleSink {
         positionAt.keySet().removeIf(k -> k > id);
     }
 
+    /**
+     * The machine was put back where the guest had printed {@code position} bytes of this timeline,
+     * between checkpoints (a debugger's saved state): what follows is replay, as after a recovery.
+     */
+    public void replayFrom(long position) {
+        if (position < 0 || position > delivered) throw new IllegalArgumentException("output position " + position + " was never reached");
+        this.position = position;
+    }
+
+    /**
+     * The timeline forks at output position {@code position} (a debugger wrote to the guest there,
+     * or went back past such a write): output after it is printed again as it happens.
+     */
+    public void forkAt(long position) {
+        if (position < this.position) throw new IllegalArgumentException("the fork point lies behind the guest");
+        if (position < delivered) delivered = position;
+    }
+
     /** Everything delivered so far (for tests and campaign classification). */
     public byte[] deliveredBytes() {
         return Arrays.copyOf(history, (int) delivered);
