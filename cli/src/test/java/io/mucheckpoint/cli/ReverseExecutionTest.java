@@ -70,8 +70,9 @@ class ReverseExecutionTest {
         Path elf = Workloads.guests().resolve("build/mcf.elf");
         int spfa = ElfSymbols.address(elf, "spfa");
         int bss = ElfSymbols.address(elf, "__bss_start");
-        // A checkpoint every 500 instructions: the 600 steps cross at least one.
-        try (GdbRig vmm = new GdbRig("mcf", "--append", "size=test", "--interval", "500i", "--gdb-wait");
+        // Checkpoints taken every 100 steps with "monitor checkpoint" (an interval that short is below
+        // --interval's floor): the 600 steps back cross six of them.
+        try (GdbRig vmm = new GdbRig("mcf", "--append", "size=test", "--gdb-wait");
                 RspClient c = new RspClient(vmm.port)) {
             c.ask("qSupported:swbreak+");
             c.ask(String.format("Z0,%x,1", spfa));
@@ -81,6 +82,7 @@ class ReverseExecutionTest {
             for (int i = 0; i <= 600; i++) {
                 if (i > 0) assertEquals("T05thread:1;", c.ask("s"));
                 forward.add(i % 50 == 0 ? state(c, bss) : c.ask("g"));
+                if (i % 100 == 50) assertEquals("OK", c.ask("qRcmd," + hex("checkpoint")));
             }
             for (int i = 599; i >= 0; i--) {
                 assertEquals("T05thread:1;", c.ask("bs"));
@@ -194,5 +196,11 @@ class ReverseExecutionTest {
             assertEquals(0, vmm.status(60), vmm.toString());
             assertEquals("abcdefgh", vmm.out());
         }
+    }
+
+    private static String hex(String s) {
+        StringBuilder b = new StringBuilder();
+        for (byte x : s.getBytes(java.nio.charset.StandardCharsets.US_ASCII)) b.append(String.format("%02x", x));
+        return b.toString();
     }
 }
