@@ -638,6 +638,28 @@ public final class CheckpointEngine {
         return true;
     }
 
+    /**
+     * Were page {@code page} changed now behind the memory door's back (a raw upset, which no dirty
+     * bit records), the id of the oldest retained checkpoint that would share the change: a rollback
+     * to it or to any newer one leaves the page as it is, one to an older checkpoint writes back an
+     * image saved before the change. {@link #checkpointsTaken()} if every retained checkpoint's
+     * rollback rewrites the page. (Copy-on-write: the checkpoints after the newest whose undo log
+     * holds the page; stop-and-copy: from the newest holding its image, unless it is dirty now;
+     * full copies never share.)
+     */
+    public int firstSharing(int page) {
+        if (!started || config.mode() == CheckpointConfig.Mode.FULL) return nextId;
+        if (config.mode() == CheckpointConfig.Mode.COPY) {
+            if (memory.isDirty(page)) return nextId;
+            for (int i = ring.size() - 1; i > 0; i--) if (ring.get(i).pages.slotOf(page) >= 0) return ring.get(i).id;
+            return ring.get(0).id;
+        }
+        for (int i = ring.size() - 1; i >= 0; i--) {
+            if (ring.get(i).pages.slotOf(page) >= 0) return i + 1 < ring.size() ? ring.get(i + 1).id : nextId;
+        }
+        return ring.get(0).id;
+    }
+
     /** The saved machine state of a retained checkpoint (for diffs and files). */
     public MachineState stateOf(int id) {
         return MachineState.decode(byId(id).state);

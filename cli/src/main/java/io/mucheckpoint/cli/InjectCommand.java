@@ -37,9 +37,21 @@ final class InjectCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the fault plan (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--target", paramLabel = "reg|mem|any", defaultValue = "any",
-            description = "Where faults strike: processor state, guest RAM, or both (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--target", paramLabel = "KIND[,KIND...]", defaultValue = "any",
+            description = {"Where faults strike: reg (general registers, EIP, EFLAGS, segment bases), mem (guest RAM),",
+                    "x87 (the FPU's registers), cr (CR0, CR3, CR4), a list of these (reg,x87,cr), or any",
+                    "(reg or mem) (default: ${DEFAULT-VALUE})."})
     String target;
+
+    @Option(names = "--memory-fault", paramLabel = "raw|door", defaultValue = "raw",
+            description = {"raw: a memory fault is a DRAM upset that the dirty tracking does not see, so every checkpoint",
+                    "sharing the page shares the error; door: it is written through the memory door, so",
+                    "copy-on-write saves the good value and a rollback repairs it (default: ${DEFAULT-VALUE})."})
+    String memoryFault;
+
+    @Option(names = "--stuck-at", paramLabel = "N", defaultValue = "0",
+            description = "Stuck-at faults instead of flips: the bits stay at 0 or 1 for N instructions (default: flips).")
+    long stuckAt;
 
     @Option(names = "--bits", paramLabel = "N", defaultValue = "1", description = "Bits flipped per fault (default: ${DEFAULT-VALUE}).")
     int bits;
@@ -98,7 +110,7 @@ final class InjectCommand implements Callable<Integer> {
         Campaign.Golden g = first.golden();
         FaultPlan plan;
         try {
-            plan = new FaultPlan(seed, target, bits, g.instructions(), g.usedPages());
+            plan = new FaultPlan(seed, target, bits, g.instructions(), g.usedPages(), memoryFault, stuckAt);
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }

@@ -37,6 +37,8 @@ public final class RecoveryManager {
     private final List<Detection> pending = new ArrayList<>();
     private final List<Event> events = new ArrayList<>();
     private final List<Consumer<Event>> eventListeners = new ArrayList<>();
+    private final List<Consumer<Outcome>> recoveryListeners = new ArrayList<>();
+    private long reexecuted;
     private long watchdogNanos;
     private boolean restart;
     private long lastProgressTicks;
@@ -121,6 +123,16 @@ public final class RecoveryManager {
 
     public void addEventListener(Consumer<Event> l) {
         eventListeners.add(l);
+    }
+
+    /** Hears what each recovery attempt did (its detection, the checkpoint it went back to), in order. */
+    public void addRecoveryListener(Consumer<Outcome> l) {
+        recoveryListeners.add(l);
+    }
+
+    /** Instructions the rollbacks so far undid (each to be run again): the sum of detection point minus target. */
+    public long reexecutedInstructions() {
+        return reexecuted;
     }
 
     public List<Event> events() {
@@ -259,7 +271,7 @@ public final class RecoveryManager {
             emit("unrecoverable", why);
             episode = null;
             episodeTarget = -1;
-            return new Outcome(false, d, null, repeat, why);
+            return told(new Outcome(false, d, null, repeat, why));
         }
         RollbackReport report;
         try {
@@ -269,7 +281,7 @@ public final class RecoveryManager {
             // then, and a newer one may hold the error. Say so and stop.
             unrecoverable++;
             emit("unrecoverable", e.getMessage());
-            return new Outcome(false, d, target, repeat, e.getMessage());
+            return told(new Outcome(false, d, target, repeat, e.getMessage()));
         }
         if (console != null) console.rolledBack(target.id(), false);
         input.replayFrom(target.icount());
@@ -282,7 +294,13 @@ public final class RecoveryManager {
                 repeat ? "further " : "", target.id(), target.guestNanos() / 1e6, target.icount(), report.pagesRestored(),
                 report.nanos() / 1e6);
         emit(repeat ? "escalated" : "rollback", msg);
-        return new Outcome(true, d, target, repeat, msg);
+        reexecuted += Math.max(0, report.fromIcount() - target.icount());
+        return told(new Outcome(true, d, target, repeat, msg));
+    }
+
+    private Outcome told(Outcome o) {
+        for (Consumer<Outcome> l : recoveryListeners) l.accept(o);
+        return o;
     }
 
     private void reboot(Detection d) {
