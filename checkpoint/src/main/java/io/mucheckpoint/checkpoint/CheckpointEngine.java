@@ -53,6 +53,8 @@ public final class CheckpointEngine {
     private boolean inBoundary;
     private boolean started;
     private long lastCoverageWarning = -1;
+    /** The one warning that --keep covers less than L has been given (since the last retune). */
+    private boolean keepShortWarned;
 
     /** Hears about rollbacks (the recovery layer keeps output and input consistent across them). */
     public interface RollbackListener {
@@ -100,10 +102,13 @@ public final class CheckpointEngine {
     }
 
     private void warnIfWindowShort() {
+        keepShortWarned = false;
+        if (!config.keepCaps()) return;
         long covered = config.interval().instructions()
                 ? machine.clock.toNanos(config.interval().amount()) * (config.keep() - 1)
                 : config.interval().amount() * (config.keep() - 1);
         if (!config.hostClock() && covered < config.latencyNanos()) {
+            keepShortWarned = true;
             log.warn("--keep {} at {} intervals covers only {} ms of guest time, less than the latency bound of {} ms",
                     config.keep(), config.interval(), covered / 1_000_000, config.latencyNanos() / 1_000_000);
         }
@@ -397,7 +402,27 @@ public final class CheckpointEngine {
      * turns out older than the bound assumed.
      */
     private void retain() {
-        while (ring.size() > config.keep()) dropOldest("--keep " + config.keep());
+        int needed = neededByWindow();
+        int limit = config.keepCaps() ? config.keep() : Math.max(config.keep(), needed);
+        while (ring.size() > limit) dropOldest(null);
+        if (config.keepCaps() && needed > config.keep() && !keepShortWarned && !config.hostClock()) {
+            keepShortWarned = true;
+            warn(String.format("--keep %d: the retained checkpoints cover %s of guest time, less than the latency bound of %s;"
+                    + " a rollback by L goes to the oldest retained checkpoint", config.keep(), millis(coveredNanos()),
+                    millis(config.latencyNanos())));
+        }
+    }
+
+    /**
+     * How many of the newest checkpoints a rollback by the latency bound needs now: from the newest
+     * one taken at least L ago up to the newest (reaching a checkpoint applies every newer undo log).
+     * All of them while none is that old yet. Later in the epoch the window only moves forward, so
+     * what is needed at a boundary stays enough until the next.
+     */
+    private int neededByWindow() {
+        long start = machine.clock.toNanos(machine.clock.now()) - config.latencyNanos();
+        for (int i = ring.size() - 1; i >= 0; i--) if (ring.get(i).guestNanos <= start) return ring.size() - i;
+        return ring.size();
     }
 
     /**
