@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 class RetentionByLatencyTest {
     private static final long L = 100_000_000L; // 100 ms: 101 checkpoints at 1 ms epochs, more than the default 64
 
-    private static Machine mcf() {
+    private static Machine mcf() throws Exception {
         return new Machine(MachineConfig.defaults(), Workloads.multiboot("mcf", "size=test"), b -> {}, b -> {});
     }
 
     @Test
-    void withoutKeepTheWindowOfLIsRetained() {
+    void withoutKeepTheWindowOfLIsRetained() throws Exception {
         Machine m = mcf();
         CheckpointEngine engine = new CheckpointEngine(m, CheckpointConfig.defaults().withInterval(Interval.millis(1)).withLatencyNanos(L));
         List<String> warnings = new ArrayList<>();
@@ -42,7 +42,7 @@ class RetentionByLatencyTest {
     }
 
     @Test
-    void keepCapsTheWindowAndSaysSoOnce() {
+    void keepCapsTheWindowAndSaysSoOnce() throws Exception {
         Machine m = mcf();
         CheckpointEngine engine = new CheckpointEngine(m, CheckpointConfig.defaults().withInterval(Interval.millis(1))
                 .withLatencyNanos(L).withKeep(4));

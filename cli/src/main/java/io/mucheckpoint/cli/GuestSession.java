@@ -515,7 +515,7 @@ final class GuestSession implements AutoCloseable {
      */
     void forked(CheckpointInfo target) {
         replay.rolledBack(target.id(), true);
-        recovery.inputLog().truncateFrom(target.icount());
+        recovery.inputLog().truncateFrom(target.icount(), target.guestNanos());
     }
 
     /**
@@ -643,7 +643,8 @@ final class GuestSession implements AutoCloseable {
         input.deliverDue(machine);
         RunHooks d = debugger;
         machine.setInputHeld(input.replaying() || (d != null && d.holdLiveInput()));
-        limit = Math.min(limit, Math.max(now + 1, input.nextDue()));
+        limit = input.icountLimit(now, limit);
+        tickLimit = input.tickLimit(tickLimit);
         if (engine.config().hostClock()) limit = Math.min(limit, now + HOST_CLOCK_SLICE);
         RunResult r = machine.run(Math.min(tickLimit, engine.nextBoundaryTicks()), Math.min(limit, engine.nextBoundaryIcount()));
         if (r.kind() == RunResult.Kind.LIMIT || r.kind() == RunResult.Kind.PAUSED || r.kind() == RunResult.Kind.IDLE) {

@@ -33,7 +33,7 @@ public final class RecoveryManager {
     private final CheckpointEngine engine;
     private long latencyNanos;
     private final ReplayConsole console;
-    private final InputLog input = new InputLog();
+    private final InputLog input;
     private final List<Detection> pending = new ArrayList<>();
     private final List<Event> events = new ArrayList<>();
     private final List<Consumer<Event>> eventListeners = new ArrayList<>();
@@ -72,6 +72,7 @@ public final class RecoveryManager {
         this.engine = engine;
         this.latencyNanos = latencyNanos;
         this.console = console;
+        this.input = new InputLog(machine.clock);
         machine.addInputListener(input);
         machine.addGuestServicesListener(services = new GuestServicesListener() {
             @Override
@@ -181,8 +182,8 @@ public final class RecoveryManager {
      */
     public RunResult run(long tickLimit, long icountLimit) {
         while (true) {
-            long icountTarget = Math.min(icountLimit, input.nextDue());
-            long tickTarget = tickLimit;
+            long icountTarget = input.icountLimit(machine.cpu.icount(), icountLimit);
+            long tickTarget = input.tickLimit(tickLimit);
             if (watchdogNanos > 0) tickTarget = Math.min(tickTarget, lastProgressTicks + machine.clock.fromNanos(watchdogNanos) + 1);
             machine.setInputHeld(input.replaying());
             RunResult r = engine.run(tickTarget, icountTarget);
@@ -284,7 +285,7 @@ public final class RecoveryManager {
             return told(new Outcome(false, d, target, repeat, e.getMessage()));
         }
         if (console != null) console.rolledBack(target.id(), false);
-        input.replayFrom(target.icount());
+        input.replayFrom(target.icount(), target.guestNanos());
         lastProgressTicks = machine.clock.now();
         if (repeat) escalations++;
         recoveries++;

@@ -155,7 +155,7 @@ final class TimeTravel {
         Point here = now();
         long position = session.replay().position();
         session.replay().forkAt(position);
-        session.inputLog().truncateFrom(here.icount());
+        session.inputLog().truncateFrom(here.icount(), here.nanos());
         snapshots.removeIf(s -> {
             if (s.at.compareTo(here) < 0) return false;
             release(s);
@@ -413,13 +413,13 @@ final class TimeTravel {
                 break;
             }
         }
-        if (undone != null) session.inputLog().truncateFrom(undone.at().icount());
+        if (undone != null) session.inputLog().truncateFrom(undone.at().icount(), undone.at().nanos());
         moving = true;
         try {
             if (r.snapshot() == null) {
                 e.rollback(r.checkpoint().id());
                 session.replay().rolledBack(r.checkpoint().id(), false);
-                session.inputLog().replayFrom(r.checkpoint().icount());
+                session.inputLog().replayFrom(r.checkpoint().icount(), r.checkpoint().guestNanos());
             } else {
                 Snapshot s = r.snapshot();
                 List<CheckpointInfo> cps = e.checkpoints();
@@ -433,7 +433,7 @@ final class TimeTravel {
                     s.applyTo(session.machine());
                 }
                 session.replay().replayFrom(s.outputPosition);
-                session.inputLog().replayFrom(s.at.icount());
+                session.inputLog().replayFrom(s.at.icount(), s.at.nanos());
             }
         } finally {
             moving = false;
