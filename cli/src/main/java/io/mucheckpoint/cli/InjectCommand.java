@@ -64,6 +64,16 @@ final class InjectCommand implements Callable<Integer> {
             description = "Hang watchdog: no output or heartbeat for this long is a detection (default: off).")
     String watchdog;
 
+    @Option(names = "--console-detect", paramLabel = "linux|TEXT[,TEXT...]",
+            description = {"Also detect errors on the console: a line with one of these texts (linux: Kernel panic, Oops:,",
+                    "BUG:, general protection fault) (default: with --linux, linux; otherwise none)."})
+    String consoleDetect;
+
+    @Option(names = "--restore", paramLabel = "FILE",
+            description = {"Start the golden run and every injection from this snapshot (vmm run --save-at N --save FILE),",
+                    "for a guest that takes long to boot, like Linux."})
+    Path restore;
+
     @Option(names = "--workers", paramLabel = "N", description = "Parallel injections (default: the number of cores).")
     Integer workers;
 
@@ -96,17 +106,29 @@ final class InjectCommand implements Callable<Integer> {
         else for (String s : sweep) latencies.add(GuestOptions.parse(() -> Units.guestNanos(s), "--sweep-latency"));
         MachineConfig mc = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
                 .withDrives(guest.drives());
-        GuestImage image = guest.image();
+        Campaign.Start start;
+        String name;
+        if (restore != null) {
+            io.mucheckpoint.checkpoint.SnapshotFile.Contents c = Snapshots.load(restore, guest);
+            start = Campaign.fromSnapshot(c);
+            name = c.imageName();
+        } else {
+            GuestImage image = guest.image();
+            start = console -> new io.mucheckpoint.vmm.Machine(mc, image, console, b -> {});
+            name = image.name();
+        }
         PrintStream err = System.err;
         Campaign first;
         try {
-            err.println("vmm: golden run of " + image.name() + "...");
-            first = new Campaign(mc, image, base.withLatencyNanos(latencies.get(0)), watchdogNanos);
+            err.println("vmm: golden run of " + name + "...");
+            first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos);
         } catch (LoadException e) {
             throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
         } catch (IllegalStateException e) {
             throw new VmmException(ExitStatus.GUEST_CRASH, e.getMessage());
         }
+        List<String> patterns = consolePatterns();
+        first.withConsolePatterns(patterns);
         Campaign.Golden g = first.golden();
         FaultPlan plan;
         try {
@@ -116,17 +138,17 @@ final class InjectCommand implements Callable<Integer> {
         }
         err.printf(Locale.ROOT, "vmm: golden run: %,d instructions, %.1f ms guest time, %d bytes of output, %d pages used%n",
                 g.instructions(), g.guestNanos() / 1e6, g.output().length, g.usedPages().length);
-        if (replay != null) return replayOne(mc, image, base.withLatencyNanos(latencies.get(0)), watchdogNanos, plan);
+        if (replay != null) return replayOne(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos, plan);
         int n = workers != null ? Math.max(1, workers) : Runtime.getRuntime().availableProcessors();
         StringBuilder out = new StringBuilder("{\"command\":\"vmm " + String.join(" ", commandLine).replace("\"", "'")
-                + "\",\"workload\":\"" + image.name() + "\",\"seed\":" + seed + ",\"faults\":" + faults
+                + "\",\"workload\":\"" + name + "\",\"seed\":" + seed + ",\"faults\":" + faults
                 + ",\"target\":\"" + target + "\",\"bits\":" + bits + ",\"keep\":" + base.keep() + ",\"interval\":\""
                 + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"runs\":[");
         CampaignChart chart = new CampaignChart(String.format(Locale.ROOT, "Outcomes of %d injections into %s (%s, seed %d)",
-                faults, image.name(), target, seed));
+                faults, name, target, seed));
         for (int li = 0; li < latencies.size(); li++) {
             long l = latencies.get(li);
-            Campaign c = li == 0 ? first : new Campaign(mc, image, base.withLatencyNanos(l), watchdogNanos);
+            Campaign c = li == 0 ? first : new Campaign(start, base.withLatencyNanos(l), watchdogNanos).withConsolePatterns(patterns);
             long t0 = System.nanoTime();
             Progress progress = new Progress(err, faults, "L=" + Units.formatNanos(l));
             List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
@@ -170,14 +192,25 @@ final class InjectCommand implements Callable<Integer> {
         return ExitStatus.OK;
     }
 
-    private int replayOne(MachineConfig mc, GuestImage image, CheckpointConfig cfg, long watchdogNanos, FaultPlan plan)
+    private int replayOne(Campaign.Start start, CheckpointConfig cfg, long watchdogNanos, FaultPlan plan)
             throws Exception {
         Fault f = plan.fault(replay);
-        Campaign c = new Campaign(mc, image, cfg, watchdogNanos);
+        Campaign c = new Campaign(start, cfg, watchdogNanos).withConsolePatterns(consolePatterns());
         System.out.println("injection " + replay + " of seed " + seed + ": " + f);
         Campaign.Result r = c.inject(replay, f, e -> System.out.println("  " + e));
         System.out.printf(Locale.ROOT, "activation: %s%noutcome: %s%nend: %s%n", r.activation(), r.outcome().label(), r.detail());
         return ExitStatus.OK;
+    }
+
+    /** The console detector's patterns: as --console-detect says, the Linux ones for a Linux guest, else none. */
+    private List<String> consolePatterns() {
+        String spec = consoleDetect != null ? consoleDetect : guest.linuxGuest() ? "linux" : "";
+        if (spec.isEmpty() || spec.equals("none")) return List.of();
+        try {
+            return io.mucheckpoint.recovery.ConsolePatternDetector.parse(spec).patterns();
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, "--console-detect: " + e.getMessage());
+        }
     }
 
     /** Progress on standard error: one line redrawn in place on a terminal, a line per tenth elsewhere. */

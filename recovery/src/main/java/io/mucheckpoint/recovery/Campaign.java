@@ -2,10 +2,12 @@ package io.mucheckpoint.recovery;
 
 import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.checkpoint.CheckpointEngine;
+import io.mucheckpoint.checkpoint.SnapshotFile;
 import io.mucheckpoint.vmm.GuestImage;
 import io.mucheckpoint.vmm.Machine;
 import io.mucheckpoint.vmm.MachineConfig;
 import io.mucheckpoint.vmm.RunResult;
+import io.mucheckpoint.vmm.dev.ConsoleSink;
 import io.mucheckpoint.vmm.load.LoadException;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -26,11 +28,11 @@ public final class Campaign {
     /** Tracking window for processor faults, in instructions. */
     static final int LOCKSTEP_WINDOW = 100_000;
 
-    private final MachineConfig machineConfig;
-    private final GuestImage image;
+    private final Start start;
     private final CheckpointConfig checkpoints;
     private final long watchdogNanos;
     private final Golden golden;
+    private List<String> consolePatterns = List.of();
 
     /** The reference run: its output, status, length and the pages it used. */
     public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages) {}
@@ -69,13 +71,53 @@ public final class Campaign {
         }
     }
 
+    /** Where every run of the campaign starts: a guest booted afresh, or a machine restored from a snapshot. */
+    public interface Start {
+        Machine machine(ConsoleSink console) throws LoadException;
+
+        /**
+         * Whether the pages the start itself wrote (a loader's) count as the guest's: memory faults
+         * strike the pages the golden run used. A snapshot restores every page, so only the pages the
+         * golden run then wrote count.
+         */
+        default boolean loadedPagesCount() {
+            return true;
+        }
+    }
+
+    /** Every run starts from the snapshot {@code c} (SnapshotFile), for a guest that takes long to boot. */
+    public static Start fromSnapshot(SnapshotFile.Contents c) {
+        return new Start() {
+            @Override
+            public Machine machine(ConsoleSink console) throws LoadException {
+                Machine m = new Machine(c.config(), new GuestImage.Restored(c.imageName(), c.rom()), console, b -> {});
+                SnapshotFile.apply(c, m);
+                return m;
+            }
+
+            @Override
+            public boolean loadedPagesCount() {
+                return false;
+            }
+        };
+    }
+
     public Campaign(MachineConfig machineConfig, GuestImage image, CheckpointConfig checkpoints, long watchdogNanos)
             throws LoadException {
-        this.machineConfig = machineConfig;
-        this.image = image;
+        this(console -> new Machine(machineConfig, image, console, b -> {}), checkpoints, watchdogNanos);
+    }
+
+    public Campaign(Start start, CheckpointConfig checkpoints, long watchdogNanos) throws LoadException {
+        this.start = start;
         this.checkpoints = checkpoints;
         this.watchdogNanos = watchdogNanos;
         this.golden = goldenRun();
+    }
+
+    /** Each injection also reads the console for these patterns (a {@link ConsolePatternDetector}); none by default. */
+    public Campaign withConsolePatterns(List<String> patterns) {
+        consolePatterns = List.copyOf(patterns);
+        return this;
     }
 
     public Golden golden() {
@@ -84,9 +126,10 @@ public final class Campaign {
 
     private Golden goldenRun() throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Machine m = new Machine(machineConfig, image, out::write, b -> {});
+        Machine m = start.machine(out::write);
         long[] used = new long[(m.memory.pageCount() + 63) >>> 6];
         long[] scratch = new long[used.length];
+        if (!start.loadedPagesCount()) m.memory.drainDirty(scratch);
         RunResult r;
         do {
             r = m.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
@@ -132,10 +175,11 @@ public final class Campaign {
     public Result inject(int index, Fault fault, java.util.function.Consumer<RecoveryManager.Event> events) throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ReplayConsole console = new ReplayConsole(out::write, false);
-        Machine m = new Machine(machineConfig, image, console, b -> {});
+        Machine m = start.machine(console);
         CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
         RecoveryManager recovery = new RecoveryManager(m, engine, checkpoints.latencyNanos(), console).withWatchdog(watchdogNanos);
         if (events != null) recovery.addEventListener(events);
+        if (!consolePatterns.isEmpty()) recovery.withConsolePatterns(new ConsolePatternDetector(consolePatterns));
         int[] newest = {-1};
         engine.addBoundaryListener(c -> newest[0] = c.id());
         RecoveryManager.Outcome[] first = {null};

@@ -116,6 +116,20 @@ public final class RecoveryManager {
         return this;
     }
 
+    /**
+     * Reads the console for {@code detector}'s patterns: a line with one is a detection (a Linux
+     * guest's "Kernel panic", "Oops:", ...). Needs the replay console.
+     */
+    public RecoveryManager withConsolePatterns(ConsolePatternDetector detector) {
+        if (console == null) throw new IllegalStateException("console patterns need the replay console");
+        console.onPrinted(b -> {
+            String p = detector.accept(b);
+            if (p != null) detect("console-pattern", "the guest printed '" + p + "'");
+        });
+        engine.addRollbackListener((target, from) -> detector.reset());
+        return this;
+    }
+
     /** Reboot the guest when an error is unrecoverable, instead of stopping. */
     public RecoveryManager withRestart(boolean on) {
         restart = on;
