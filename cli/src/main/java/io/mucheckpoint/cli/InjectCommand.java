@@ -60,6 +60,11 @@ final class InjectCommand implements Callable<Integer> {
             description = "Run the same faults once per latency bound (e.g. 0,1ms,10ms,100ms).")
     List<String> sweep;
 
+    @Option(names = "--sweep-keep", paramLabel = "K,K,...", split = ",",
+            description = {"Run the same faults once per number of retained checkpoints (--keep K, a cap) and, with",
+                    "--sweep-latency, per latency bound: the grid of checkpoint corruption (e.g. 1,2,4,16,64)."})
+    List<Integer> sweepKeep;
+
     @Option(names = "--watchdog", paramLabel = "DURATION", defaultValue = "0",
             description = "Hang watchdog: no output or heartbeat for this long is a detection (default: off).")
     String watchdog;
@@ -146,20 +151,30 @@ final class InjectCommand implements Callable<Integer> {
                 + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"runs\":[");
         CampaignChart chart = new CampaignChart(String.format(Locale.ROOT, "Outcomes of %d injections into %s (%s, seed %d)",
                 faults, name, target, seed));
-        for (int li = 0; li < latencies.size(); li++) {
-            long l = latencies.get(li);
-            Campaign c = li == 0 ? first : new Campaign(start, base.withLatencyNanos(l), watchdogNanos).withConsolePatterns(patterns);
+        // the grid of runs: every --sweep-keep K (or the one --keep) with every latency bound
+        List<long[]> grid = new ArrayList<>();
+        for (int k : sweepKeep == null || sweepKeep.isEmpty() ? List.of(-1) : sweepKeep) {
+            if (sweepKeep != null && k < 1) throw new VmmException(ExitStatus.USAGE, "--sweep-keep takes numbers of at least 1");
+            for (long l : latencies) grid.add(new long[] {k, l});
+        }
+        for (int li = 0; li < grid.size(); li++) {
+            long l = grid.get(li)[1];
+            CheckpointConfig cfg = grid.get(li)[0] < 0 ? base.withLatencyNanos(l) : base.withKeep((int) grid.get(li)[0]).withLatencyNanos(l);
+            Campaign c = li == 0 && grid.get(li)[0] < 0 ? first
+                    : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns);
             long t0 = System.nanoTime();
-            Progress progress = new Progress(err, faults, "L=" + Units.formatNanos(l));
+            String what = (grid.get(li)[0] < 0 ? "" : "K=" + cfg.keep() + " ") + "L=" + Units.formatNanos(l);
+            Progress progress = new Progress(err, faults, what);
             List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
             progress.finish(System.nanoTime() - t0);
-            CampaignSummary s = CampaignSummary.of(l, base.keep(), results);
+            CampaignSummary s = CampaignSummary.of(l, cfg.keep(), results);
             System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d):%n",
-                    Units.formatNanos(l), base.keep(), faults, target, seed);
+                    Units.formatNanos(l), cfg.keep(), faults, target, seed);
             System.out.print(s.table());
-            chart.add("L=" + Units.formatNanos(l), s);
+            chart.add(what, s);
             if (li > 0) out.append(',');
-            out.append("{\"latencyNanos\":").append(l).append(",\"summary\":").append(s.toJson()).append(",\"results\":[");
+            out.append("{\"latencyNanos\":").append(l).append(",\"keep\":").append(cfg.keep()).append(",\"summary\":")
+                    .append(s.toJson()).append(",\"results\":[");
             for (int i = 0; i < results.size(); i++) {
                 Campaign.Result r = results.get(i);
                 if (i > 0) out.append(',');
@@ -169,6 +184,7 @@ final class InjectCommand implements Callable<Integer> {
                         r.index(), r.fault().toString().replace("\"", "'"), r.fault().target(), r.fault().location(),
                         r.fault().mask(), r.fault().icount(), r.activation(), r.outcome(), r.detections(), r.recoveries(),
                         r.escalations()));
+                out.insert(out.length() - 1, traceJson(r));
             }
             out.append("]}");
         }
@@ -200,6 +216,18 @@ final class InjectCommand implements Callable<Integer> {
         Campaign.Result r = c.inject(replay, f, e -> System.out.println("  " + e));
         System.out.printf(Locale.ROOT, "activation: %s%noutcome: %s%nend: %s%n", r.activation(), r.outcome().label(), r.detail());
         return ExitStatus.OK;
+    }
+
+    /** The fields of one result that the measurements of docs/recovery.md read: kind, latency, corruption, cost. */
+    private static String traceJson(Campaign.Result r) {
+        Campaign.Trace t = r.trace();
+        return String.format(Locale.ROOT, ",\"kind\":\"%s\",\"hold\":%d,\"injectedNanos\":%d,\"firstSharing\":%d,"
+                        + "\"detectIcount\":%d,\"detectNanos\":%d,\"detector\":%s,\"newestId\":%d,\"targetId\":%d,"
+                        + "\"targetIcount\":%d,\"newestHeldError\":%b,\"targetHeldError\":%b,\"rollbacks\":%d,"
+                        + "\"reexecuted\":%d,\"reapplied\":%d,\"instructions\":%d",
+                r.fault().kind(), r.fault().hold(), t.injectedNanos(), t.firstSharing(), t.detectIcount(), t.detectNanos(),
+                t.detector() == null ? "null" : "\"" + t.detector() + "\"", t.newestId(), t.targetId(), t.targetIcount(),
+                t.newestHeldError(), t.targetHeldError(), t.rollbacks(), t.reexecuted(), t.reapplied(), r.instructions());
     }
 
     /** The console detector's patterns: as --console-detect says, the Linux ones for a Linux guest, else none. */
