@@ -932,7 +932,7 @@ final class Console {
         t.row("mode", c.mode().name().toLowerCase(Locale.ROOT));
         t.row("predictor", c.predictor().name().toLowerCase(Locale.ROOT));
         t.row("latency", guestTime(c.latencyNanos()));
-        t.row("keep", c.keep());
+        t.row("keep", c.keepCaps() ? String.valueOf(c.keep()) : c.keep() + ", or what the latency bound needs");
         t.row("checkpoint-memory", bytes(c.memoryBudget()));
         return t.render();
     }

@@ -101,6 +101,11 @@ final class InjectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         commandLine = spec.commandLine().getParseResult().originalArgs();
         if (faults < 1) throw new VmmException(ExitStatus.USAGE, "--faults must be at least 1");
+        try {
+            new FaultPlan(seed, target, bits, 2, new int[] {0}, memoryFault, stuckAt); // bad --target and the like, before the golden run
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, e.getMessage());
+        }
         OutputFiles.check("--json", json);
         OutputFiles.check("--plot", plot);
         CheckpointConfig base = checkpoints.config(guest.ticksPerSecond());
