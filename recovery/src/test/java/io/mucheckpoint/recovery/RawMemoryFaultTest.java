@@ -58,6 +58,22 @@ class RawMemoryFaultTest {
     }
 
     @Test
+    void goingBackThroughHistoryTakesAnUpsetBack() throws Exception {
+        // A rollback the user asks for (or a debugger going backwards) moves through history: the
+        // upset had not happened yet at the checkpoint, so it is undone there too.
+        Setup s = atLoop();
+        UpsetHistory history = new UpsetHistory(s.m());
+        history.follow(s.engine());
+        FaultInjector.inject(s.m(), new Fault(Fault.Target.MEM, AT, 1 << 4, -1));
+        s.engine().run(Long.MAX_VALUE, s.m().cpu.icount() + 500);
+        s.engine().rollback(s.atLoop().id());
+        assertEquals(s.good() ^ 0x10, s.m().memory.read(AT, 1), "the engine's rollback leaves the shared upset");
+        history.putBack(s.atLoop().icount(), s.atLoop().guestNanos(), s.atLoop().id());
+        assertEquals(s.good(), s.m().memory.read(AT, 1), "before the upset the byte was good");
+        assertEquals(0, history.size());
+    }
+
+    @Test
     void aFlipThroughTheDoorIsRepairedByARollback() throws Exception {
         Setup s = atLoop();
         FaultInjector.inject(s.m(), new Fault(Fault.Target.MEM_DOOR, AT, 1 << 4, -1));

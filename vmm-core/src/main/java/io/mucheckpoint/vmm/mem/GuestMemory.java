@@ -51,6 +51,7 @@ public final class GuestMemory implements PhysicalMemory {
     private AccessWatch watch;
     private int watchAddr = -1;
     private MemoryClient client;
+    private UpsetListener upsetListener;
     private boolean warnedRomWrite;
 
     /** Hears the first accesses to one watched byte (fault-injection activation tracking). */
@@ -60,6 +61,16 @@ public final class GuestMemory implements PhysicalMemory {
 
         /** The byte was overwritten. */
         void written();
+    }
+
+    /** Hears every {@link #upset} (the history of a machine put back in place needs them). */
+    @FunctionalInterface
+    public interface UpsetListener {
+        void upset(int paddr, int mask);
+    }
+
+    public void setUpsetListener(UpsetListener l) {
+        upsetListener = l;
     }
 
     /** Called before the first write to a protected page in the current epoch, while it still holds its old contents. */
@@ -175,6 +186,7 @@ public final class GuestMemory implements PhysicalMemory {
         backing[paddr] ^= (byte) mask;
         setBit(upsets, page, true);
         if (bit(watched, page) && client != null) client.codeModified(paddr, 1);
+        if (upsetListener != null) upsetListener.upset(paddr, mask);
     }
 
     /** Whether an {@link #upset} changed page {@code page} since {@link #clearUpsets}. */
