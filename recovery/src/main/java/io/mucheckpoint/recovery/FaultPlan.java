@@ -68,7 +68,10 @@ public record FaultPlan(long seed, String targets, int bits, long instructions, 
                 yield r.nextInt(80) < 64 ? new Fault(Fault.Target.X87, reg, mask(r, 64), at)
                         : new Fault(Fault.Target.X87, reg + 8, mask(r, 16), at);
             }
-            case "cr" -> new Fault(Fault.Target.CR, new int[] {0, 3, 4}[r.nextInt(3)], mask(r, 32), at);
+            case "cr" -> {
+                int n = new int[] {0, 3, 4}[r.nextInt(3)];
+                yield new Fault(Fault.Target.CR, n, definedMask(r, CR_BITS[n]), at);
+            }
             default -> processor(r, at);
         };
         if (hold == 0) return f;
@@ -86,6 +89,21 @@ public record FaultPlan(long seed, String targets, int bits, long instructions, 
     private long mask(Random r, int width) {
         long m = 0;
         while (Long.bitCount(m) < Math.min(bits, width)) m |= 1L << r.nextInt(width);
+        return m;
+    }
+
+    /**
+     * The bits of CR0, CR3 and CR4 that exist on an i686 (by index): a flip of a reserved bit would
+     * change nothing the processor does. CR0: PE MP EM TS ET NE WP AM NW CD PG; CR3: PWT PCD and the
+     * page-directory base; CR4: VME PVI TSD DE PSE PAE MCE PGE PCE OSFXSR OSXMMEXCPT.
+     */
+    private static final int[][] CR_BITS = {{0, 1, 2, 3, 4, 5, 16, 18, 29, 30, 31}, null, null,
+            {3, 4, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31},
+            {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
+
+    private long definedMask(Random r, int[] defined) {
+        long m = 0;
+        while (Long.bitCount(m) < Math.min(bits, defined.length)) m |= 1L << defined[r.nextInt(defined.length)];
         return m;
     }
 

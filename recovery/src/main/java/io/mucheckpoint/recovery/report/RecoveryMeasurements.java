@@ -314,7 +314,7 @@ public final class RecoveryMeasurements {
     static String ms(long ns) {
         if (ns == 0) return "0";
         if (ns >= 1_000_000_000L && ns % 1_000_000_000L == 0) return ns / 1_000_000_000L + " s";
-        return String.format(Locale.ROOT, "%s ms", Chart.num(ns / 1e6));
+        return ns % 1_000_000L == 0 ? ns / 1_000_000L + " ms" : String.format(Locale.ROOT, "%s ms", Chart.num(ns / 1e6));
     }
 
     static String time(long ns) {
