@@ -53,12 +53,16 @@ final class Checkpoint {
         int written;
         int hits;
         int waste;
+        /** Pre-copies given back to the memory budget unwritten (they count in neither hits nor waste). */
+        int reclaimed;
+        /** The budget was too short for this epoch's pre-copy, so none was made. */
+        boolean precopySkipped;
         boolean closed;
 
         void reset() {
             pauseNanos = precopyNanos = trapNanos = 0;
-            trapped = blocksTrapped = precopied = written = hits = waste = 0;
-            closed = false;
+            trapped = blocksTrapped = precopied = written = hits = waste = reclaimed = 0;
+            closed = precopySkipped = false;
         }
     }
 }

@@ -43,6 +43,10 @@ public final class CheckpointEngine {
     private final List<java.util.function.Consumer<CheckpointInfo>> epochListeners = new CopyOnWriteArrayList<>();
     private final long[] written;
     private final long[] predicted;
+    /** Pages whose speculative pre-copy is being given back (scratch for {@link #reclaimSpeculative}). */
+    private final long[] reclaim;
+    /** Whether the newest epoch still holds pre-copies that may be unwritten (and so reclaimable). */
+    private boolean speculativeLive;
     private long intervalTicks; // reconfigure may change it
     private final Totals totals = new Totals();
     private int nextId;
@@ -87,6 +91,7 @@ public final class CheckpointEngine {
         int words = (memory.pageCount() + 63) >>> 6;
         this.written = new long[words];
         this.predicted = new long[words];
+        this.reclaim = new long[words];
         this.intervalTicks = ticksOf(config.interval());
         warnIfWindowShort();
     }
@@ -208,6 +213,8 @@ public final class CheckpointEngine {
         ring.clear();
         started = false;
         forceBoundary = false;
+        speculativeLive = false;
+        java.util.Arrays.fill(predicted, 0L);
         memory.setProtection(false);
         start();
     }
@@ -296,6 +303,7 @@ public final class CheckpointEngine {
         if (forceBoundary) totals.earlyBoundaries++;
         forceBoundary = false;
         Checkpoint ended = newest();
+        speculativeLive = false; // the ended epoch's unwritten pre-copies are dropped by strategy.boundary
         memory.drainDirty(written);
         closeEpochCounters(ended);
         CheckpointInfo endedEpoch = epochListeners.isEmpty() ? null : info(ended);
@@ -323,7 +331,7 @@ public final class CheckpointEngine {
         }
         if (strategy.usesTraps()) {
             memory.protectAll();
-            precopy(next);
+            precopy(next, ended.epoch.written);
         }
         blocks.newEpoch();
         retain();
@@ -358,18 +366,60 @@ public final class CheckpointEngine {
         totals.add(e);
     }
 
-    private void precopy(Checkpoint next) {
+    /**
+     * Copies the predicted pages into the new epoch's log. A pre-copy is a guess: it may only use
+     * room that no checkpoint needs. The epoch is expected to write about as many pages as the last
+     * one ({@code expectedWrites}); unless the budget holds those and every predicted page besides,
+     * nothing is pre-copied. Should the guess still leave a trap short of room, the unwritten
+     * pre-copies are given back before any checkpoint is dropped ({@link #reclaimSpeculative}).
+     */
+    private void precopy(Checkpoint next, int expectedWrites) {
         long t = System.nanoTime();
         predictor.predict(written, predicted);
+        int want = popcount(predicted);
+        if (want == 0) return;
+        long freePages = (config.memoryBudget() - store.bytesInUse()) / PageStore.PAGE;
+        if (freePages < (long) want + expectedWrites) {
+            java.util.Arrays.fill(predicted, 0L);
+            next.epoch.precopySkipped = true;
+            totals.precopiesSkipped++;
+            return;
+        }
         int[] copied = {0};
         Strategy.forEachPage(predicted, memory.pageCount(), p -> {
-            makeRoomFor(1, next);
             strategy.save(p, next.pages);
             memory.markCaptured(p);
             copied[0]++;
         });
+        speculativeLive = true;
         next.epoch.precopied = copied[0];
         next.epoch.precopyNanos = System.nanoTime() - t;
+    }
+
+    /**
+     * Gives back the newest epoch's pre-copies of pages not written yet: their images leave the
+     * log and the pages are write-protected again, so a later write traps and saves the pre-image
+     * as if nothing had been predicted. Returns whether any room was freed.
+     */
+    private boolean reclaimSpeculative() {
+        if (!speculativeLive) return false;
+        speculativeLive = false;
+        Checkpoint c = newest();
+        java.util.Arrays.fill(reclaim, 0L);
+        int[] n = {0};
+        Strategy.forEachPage(predicted, memory.pageCount(), p -> {
+            if (memory.protectAgain(p)) {
+                reclaim[p >>> 6] |= 1L << (p & 63);
+                n[0]++;
+            }
+        });
+        if (n[0] == 0) return false;
+        for (int w = 0; w < predicted.length; w++) predicted[w] &= ~reclaim[w];
+        c.pages.retain(p -> !Strategy.bit(reclaim, p), store::release);
+        c.epoch.reclaimed += n[0];
+        totals.reclaimed += n[0];
+        log.debug("gave back {} unwritten pre-copies of checkpoint {} to the memory budget", n[0], c.id);
+        return true;
     }
 
     private void trap(int page) {
@@ -423,7 +473,12 @@ public final class CheckpointEngine {
     private void makeRoomFor(int pages, Checkpoint keep) {
         long need = (long) pages * PageStore.PAGE;
         while (store.bytesInUse() + need > config.memoryBudget() && ring.size() > 1 && ring.get(0) != keep) {
+            if (reclaimSpeculative()) continue; // a guess never displaces a checkpoint
             dropOldest("the checkpoint memory budget (" + (config.memoryBudget() >> 20) + "M)");
+        }
+        if (store.bytesInUse() + need > config.memoryBudget() && reclaimSpeculative()) {
+            makeRoomFor(pages, keep);
+            return;
         }
         if (store.bytesInUse() + need > config.memoryBudget() && !inBoundary && !forceBoundary) {
             forceBoundary = true;
@@ -493,6 +548,7 @@ public final class CheckpointEngine {
         machine.restoreState(MachineState.decode(target.state));
         memory.drainDirty(written);
         java.util.Arrays.fill(predicted, 0L);
+        speculativeLive = false;
         predictor.reset();
         if (traps) memory.setProtection(true);
         target.epoch.reset();
@@ -729,6 +785,8 @@ public final class CheckpointEngine {
         long blocksRestored;
         long dropped;
         long earlyBoundaries;
+        long precopiesSkipped;
+        long reclaimed;
 
         void add(Checkpoint.EpochCounters e) {
             trapped += e.trapped;
@@ -744,7 +802,7 @@ public final class CheckpointEngine {
             return new EngineStats(config.mode().name().toLowerCase(), config.predictor().name().toLowerCase(),
                     config.interval().toString(), boundaries, retained, bytes, covered, pauseNanos, maxPauseNanos,
                     trapped, precopied, written, hits, waste, trapNanos, precopyNanos, rollbacks, rollbackNanos,
-                    maxRollbackNanos, pagesRestored, dropped, earlyBoundaries);
+                    maxRollbackNanos, pagesRestored, dropped, earlyBoundaries, precopiesSkipped, reclaimed);
         }
     }
 }
