@@ -4,7 +4,6 @@ import io.mucheckpoint.checkpoint.CheckpointEngine;
 import io.mucheckpoint.checkpoint.CheckpointInfo;
 import io.mucheckpoint.checkpoint.EngineStats;
 import io.mucheckpoint.checkpoint.SnapshotFile;
-import io.mucheckpoint.vmm.ConsoleCapture;
 import io.mucheckpoint.vmm.GuestImage;
 import io.mucheckpoint.vmm.Machine;
 import io.mucheckpoint.vmm.MachineConfig;
@@ -61,6 +60,7 @@ public final class InProcessOverhead {
         Machine on = guest.fresh(), off = guest.fresh();
         CheckpointEngine engine = CheckpointOverhead.startEngine(on, config);
         List<Long> pauses = new ArrayList<>();
+        List<EngineStats> retired = new ArrayList<>();
         engine.addBoundaryListener(c -> pauses.add(c.pauseNanos()));
         double[] ratios = new double[pairs];
         long sumOn = 0, sumOff = 0;
@@ -82,6 +82,7 @@ public final class InProcessOverhead {
                 throw new IllegalStateException("the two machines diverged at slice " + s + ": " + on.cpu.icount() + " and " + off.cpu.icount());
             }
             if (onFinished) {
+                retired.add(engine.stats());
                 engine.stop();
                 on = guest.fresh();
                 off = guest.fresh();
@@ -100,12 +101,19 @@ public final class InProcessOverhead {
         double[] r = Arrays.copyOf(ratios, n);
         double[] ci = bootstrapMedian(r, 2000, 7);
         long[] p = pauses.subList(measuredPauseFrom, pauses.size()).stream().mapToLong(Long::longValue).sorted().toArray();
-        EngineStats st = engine.stats();
+        retired.add(engine.stats());
+        long trapped = 0, trapNanos = 0, precopied = 0, precopyNanos = 0;
+        for (EngineStats st : retired) {
+            trapped += st.pagesTrapped();
+            trapNanos += st.trapNanos();
+            precopied += st.pagesPrecopied();
+            precopyNanos += st.precopyNanos();
+        }
         System.out.printf(Locale.ROOT, "inprocess %s %s pairs=%d slice=%d ratio=%.4f lo=%.4f hi=%.4f sum_ratio=%.4f "
                         + "pause_p50_us=%.1f pause_p99_us=%.1f pause_max_us=%.1f trap_us=%.2f precopy_us=%.2f%n",
                 guestName, config, n, slice, median(r), ci[0], ci[1], (double) sumOn / sumOff,
-                pct(p, 0.5) / 1e3, pct(p, 0.99) / 1e3, p.length == 0 ? 0 : p[p.length - 1] / 1e3, st.nanosPerTrap() / 1e3,
-                st.nanosPerPrecopy() / 1e3);
+                pct(p, 0.5) / 1e3, pct(p, 0.99) / 1e3, p.length == 0 ? 0 : p[p.length - 1] / 1e3, trapped == 0 ? 0 : trapNanos / 1e3 / trapped,
+                precopied == 0 ? 0 : precopyNanos / 1e3 / precopied);
     }
 
     /** Runs one slice; returns {CPU nanoseconds of this thread, 1 if the guest finished}. */
@@ -129,14 +137,15 @@ public final class InProcessOverhead {
         Path dir = Paths.get(System.getenv().getOrDefault("VMM_LINUX_CACHE", "/var/cache/mucheckpoint/linux"));
         byte[] kernel = Files.readAllBytes(dir.resolve("bzImage"));
         byte[] initrd = Files.readAllBytes(dir.resolve("programs/programs.gz"));
-        ConsoleCapture console = new ConsoleCapture();
+        StringBuilder console = new StringBuilder();
         Machine boot = new Machine(MachineConfig.defaults().withRam(256L << 20),
-                new GuestImage.Linux("bzImage", kernel, initrd, "console=ttyS0 nokaslr cryptomgr.notests quiet"), console, b -> {});
+                new GuestImage.Linux("bzImage", kernel, initrd, "console=ttyS0 nokaslr cryptomgr.notests quiet"),
+                b -> console.append((char) (b & 0xFF)), b -> {});
         System.err.println("inprocess: booting Linux to the programs prompt (about 3 G instructions)...");
-        while (!console.text().contains("bench: ready")) {
+        while (console.indexOf("bench: ready") < 0) {
             RunResult r = boot.run(Long.MAX_VALUE, boot.cpu.icount() + 50_000_000L);
-            if (r.finished()) throw new IllegalStateException("the guest stopped before its prompt: " + r.message() + "\n" + console.text());
-            if (boot.cpu.icount() > 8_000_000_000L) throw new IllegalStateException("no prompt after 8 G instructions:\n" + console.text());
+            if (r.finished()) throw new IllegalStateException("the guest stopped before its prompt: " + r.message() + "\n" + console);
+            if (boot.cpu.icount() > 8_000_000_000L) throw new IllegalStateException("no prompt after 8 G instructions:\n" + console);
         }
         Path snap = Files.createTempFile("inprocess-linux", ".snap");
         snap.toFile().deleteOnExit();
