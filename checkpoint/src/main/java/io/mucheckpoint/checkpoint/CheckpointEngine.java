@@ -341,6 +341,10 @@ public final class CheckpointEngine {
         totals.boundaries++;
         totals.pauseNanos += next.epoch.pauseNanos;
         totals.maxPauseNanos = Math.max(totals.maxPauseNanos, next.epoch.pauseNanos);
+        totals.pauses.add(next.epoch.pauseNanos);
+        long fixed = next.epoch.pauseNanos - next.epoch.precopyNanos;
+        totals.fixedNanos += fixed;
+        totals.maxFixedNanos = Math.max(totals.maxFixedNanos, fixed);
         if (endedEpoch != null) for (var l : epochListeners) l.accept(endedEpoch);
         announce(next);
     }
@@ -787,6 +791,9 @@ public final class CheckpointEngine {
         long earlyBoundaries;
         long precopiesSkipped;
         long reclaimed;
+        long fixedNanos;
+        long maxFixedNanos;
+        final PauseHistogram pauses = new PauseHistogram();
 
         void add(Checkpoint.EpochCounters e) {
             trapped += e.trapped;
@@ -802,7 +809,8 @@ public final class CheckpointEngine {
             return new EngineStats(config.mode().name().toLowerCase(), config.predictor().name().toLowerCase(),
                     config.interval().toString(), boundaries, retained, bytes, covered, pauseNanos, maxPauseNanos,
                     trapped, precopied, written, hits, waste, trapNanos, precopyNanos, rollbacks, rollbackNanos,
-                    maxRollbackNanos, pagesRestored, dropped, earlyBoundaries, precopiesSkipped, reclaimed);
+                    maxRollbackNanos, pagesRestored, dropped, earlyBoundaries, precopiesSkipped, reclaimed,
+                    pauses.percentile(0.5), pauses.percentile(0.99), fixedNanos, maxFixedNanos);
         }
     }
 }
