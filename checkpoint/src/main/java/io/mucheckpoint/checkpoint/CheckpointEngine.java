@@ -37,6 +37,11 @@ public final class CheckpointEngine {
     private DirtyPagePredictor predictor; // reconfigure may replace it
     private final BlockUndo blocks;
     private final List<Checkpoint> ring = new ArrayList<>();
+    /**
+     * Emptied page sets of dropped checkpoints, for the next ones: their arrays have grown to an
+     * epoch's size already, so capturing a page allocates nothing once the run is warm.
+     */
+    private final java.util.ArrayDeque<SavedPages> spareSets = new java.util.ArrayDeque<>();
     private final List<RollbackListener> listeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<CheckpointInfo>> boundaryListeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<String>> warningListeners = new CopyOnWriteArrayList<>();
@@ -209,6 +214,7 @@ public final class CheckpointEngine {
         for (Checkpoint c : ring) {
             c.pages.releaseAll(store);
             blocks.release(c);
+            spareSets.add(c.pages);
         }
         ring.clear();
         started = false;
@@ -293,8 +299,9 @@ public final class CheckpointEngine {
     private Checkpoint newCheckpoint() {
         byte[] state = machine.saveState().encode();
         long ticks = machine.clock.now();
+        SavedPages pages = spareSets.isEmpty() ? new SavedPages() : spareSets.poll();
         return new Checkpoint(nextId++, machine.cpu.icount(), ticks, machine.clock.toNanos(ticks), System.nanoTime(), state,
-                blocks.drives());
+                blocks.drives(), pages);
     }
 
     private void boundary() {
@@ -306,6 +313,9 @@ public final class CheckpointEngine {
         speculativeLive = false; // the ended epoch's unwritten pre-copies are dropped by strategy.boundary
         memory.drainDirty(written);
         closeEpochCounters(ended);
+        Checkpoint.EpochCounters ee = ended.epoch;
+        predictor.learn(ee.hits, ee.waste, ee.trapped == 0 ? Double.NaN : (double) ee.trapNanos / ee.trapped,
+                ee.precopied == 0 ? Double.NaN : (double) ee.precopyNanos / ee.precopied);
         CheckpointInfo endedEpoch = epochListeners.isEmpty() ? null : info(ended);
         boolean fold = false;
         if (!strategy.usesTraps()) {
@@ -322,6 +332,7 @@ public final class CheckpointEngine {
             // place (a page at a time, so the store never holds both), as the budget allows.
             ((CopyStrategy) strategy).boundaryIntoBase(ring, next, written);
             Checkpoint dropped = ring.remove(0);
+            recycle(dropped);
             totals.dropped++;
             warn(String.format("checkpoint memory (%dM) cannot hold the base image and the %d MiB written since checkpoint %d: "
                     + "dropped it, only the new checkpoint %d is kept", config.memoryBudget() >> 20,
@@ -492,10 +503,16 @@ public final class CheckpointEngine {
         }
     }
 
+    /** A checkpoint left the ring with its images released: its page set serves the next one. */
+    private void recycle(Checkpoint gone) {
+        if (gone.pages.size() == 0) spareSets.add(gone.pages);
+    }
+
     private void dropOldest(String why) {
         strategy.dropOldest(ring);
         blocks.release(ring.get(0));
         Checkpoint dropped = ring.remove(0);
+        recycle(dropped);
         totals.dropped++;
         if (why == null) return;
         long covered = coveredNanos();
@@ -548,7 +565,7 @@ public final class CheckpointEngine {
         for (int i = at; i < ring.size(); i++) blocks.release(ring.get(i));
         blocks.newEpoch();
         strategy.afterRollback(ring, target);
-        while (newest() != target) ring.remove(ring.size() - 1);
+        while (newest() != target) recycle(ring.remove(ring.size() - 1));
         machine.restoreState(MachineState.decode(target.state));
         memory.drainDirty(written);
         java.util.Arrays.fill(predicted, 0L);
