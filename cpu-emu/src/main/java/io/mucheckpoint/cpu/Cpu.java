@@ -82,7 +82,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     long repCap = Long.MAX_VALUE;
 
     // Breakpoints (a debugger's): linear addresses to stop before, null when there are none.
-    private int[] breakpoints;
+    int[] breakpoints;
     /** Where the last breakpoint stop was (instruction count and linear EIP), so that resuming passes it. */
     private long breakpointIcount = -1;
     private int breakpointLinear;
@@ -679,7 +679,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         Translation t = b.translation;
         if (t != null || translations.threshold < 0) return t;
         if (++b.executions < translations.threshold) return null;
-        return translations.translate(b);
+        return translations.translate(b, code);
     }
 
     /** Runs a translation, with execBlock's set-up; the generated code does execBlock's exits. */
@@ -719,6 +719,11 @@ public final class Cpu extends AddressSpace implements MemoryClient {
      */
     public void setTranslationThreshold(int executions) {
         translations.setThreshold(executions, code);
+    }
+
+    /** Most blocks one translation may chain (1: each block its own translation). */
+    public void setTranslationRegion(int blocks) {
+        translations.regionBlocks = Math.max(1, blocks);
     }
 
     public TranslationStats translationStats() {

@@ -16,6 +16,12 @@ final class TranslationCache {
     static final long MAX_BYTES = 24L << 20;
 
     int threshold = initialThreshold();
+    /**
+     * Most blocks one translation chains (its entry block and the blocks it reaches by forward
+     * jumps on the same page): 1 by default, because on the bundled workloads regions cost more in
+     * HotSpot compile time than they save in returns to Cpu.run (docs/speed.md); -Dvmm.translate.region=N.
+     */
+    int regionBlocks = Integer.getInteger("vmm.translate.region", 1);
     private final ArrayDeque<Block> live = new ArrayDeque<>();
     private long liveBytes;
     private long made, evicted, declined, nanos;
@@ -43,9 +49,9 @@ final class TranslationCache {
     }
 
     /** Translates {@code b} (null if the translator declines it; it is then never asked again). */
-    Translation translate(Block b) {
+    Translation translate(Block b, CodeCache code) {
         long t0 = System.nanoTime();
-        Translator.Result r = Translator.translate(b);
+        Translator.Result r = Translator.translate(b, code, regionBlocks);
         nanos += System.nanoTime() - t0;
         if (r == null) {
             declined++;

@@ -39,18 +39,31 @@ final class Translator {
     private static final String INSN = "io/mucheckpoint/cpu/Insn";
     private static final String FAULT = "io/mucheckpoint/cpu/CpuFault";
     private static final String ARITH = "io/mucheckpoint/cpu/Arith";
-    private static final MethodType CONSTRUCTOR = MethodType.methodType(void.class, Block.class);
+    private static final MethodType CONSTRUCTOR = MethodType.methodType(void.class, Block[].class);
 
     // Locals of the generated run(Cpu).
-    private static final int THIS = 0, C = 1, R = 2, ENTRY = 3, BASE = 4, T0 = 6, T1 = 7, EA = 8, EXC = 9;
+    private static final int THIS = 0, C = 1, R = 2, ENTRY = 3, BASE = 4, T0 = 6, T1 = 7, EA = 8, EXC = 9, HEAD = 10,
+            CHAIN = 11, BLOCKS = 12;
 
-    /** The translation of {@code b}, or null where it is better interpreted. */
-    static Result translate(Block b) {
+    /** Most blocks and instructions one region holds: keeps methods small enough for C2 to compile quickly. */
+    static final int MAX_REGION_BLOCKS = 16, MAX_REGION_INSNS = 128;
+    /** The class file size above which a region is cut down (its method's bytecode is most of it). */
+    static final int MAX_CLASS_BYTES = 6000;
+
+    /** The translation of {@code b} and the region behind it, or null where it is better interpreted. */
+    static Result translate(Block b, CodeCache code, int regionBlocks) {
         if (b.count == 0) return null;
-        byte[] bytes = new Gen(b).generate();
+        Region region = Region.of(b, code, Math.min(regionBlocks, MAX_REGION_BLOCKS));
+        byte[] bytes = new Gen(region).generate();
+        // HotSpot never compiles a method of more than 8,000 bytes of bytecode (HugeMethodLimit), and
+        // big ones compile slowly: halve the region until the class is well below that.
+        while (bytes.length > MAX_CLASS_BYTES && region.blocks.length > 1) {
+            region = region.first(region.blocks.length / 2);
+            bytes = new Gen(region).generate();
+        }
         try {
             MethodHandles.Lookup l = LOOKUP.defineHiddenClass(bytes, true);
-            Translation t = (Translation) l.findConstructor(l.lookupClass(), CONSTRUCTOR).invoke(b);
+            Translation t = (Translation) l.findConstructor(l.lookupClass(), CONSTRUCTOR).invoke(region.blocks);
             return new Result(t, bytes.length);
         } catch (RuntimeException | Error e) {
             throw e;
@@ -59,15 +72,85 @@ final class Translator {
         }
     }
 
+    /**
+     * The entry block and the blocks it reaches by a direct jump, a conditional branch or by
+     * falling through, found among those already decoded, on the entry's page (so that their
+     * physical address follows from the entry's whatever the mapping: the page is the one the
+     * entry was found on), in 32-bit code. {@code offs[j]} is block j's entry EIP minus the
+     * region's; {@code succ[j]} the region blocks block j can go on to.
+     */
+    record Region(Block[] blocks, int[] offs, int[][] succ) {
+        static Region of(Block head, CodeCache code, int maxBlocks) {
+            java.util.List<Block> blocks = new java.util.ArrayList<>();
+            java.util.List<Integer> offs = new java.util.ArrayList<>();
+            blocks.add(head);
+            offs.add(0);
+            int insns = head.count;
+            java.util.List<int[]> succ = new java.util.ArrayList<>();
+            for (int j = 0; j < blocks.size(); j++) {
+                Block b = blocks.get(j);
+                int off = offs.get(j);
+                java.util.List<Integer> to = new java.util.ArrayList<>();
+                if (head.code32 && maxBlocks > 1) {
+                    for (int delta : exits(b)) {
+                        int target = off + delta;
+                        int inPage = (head.phys & 0xFFF) + target;
+                        if (inPage < 0 || inPage >= 4096) continue;
+                        // Forward edges only: a loop inside one method runs in HotSpot's interpreter
+                        // until an on-stack-replacement compile, whose deoptimisations cost more than
+                        // the returns to Cpu.run they save (compress, CPU time: 5.9 s with loops
+                        // inside regions, 3.6 s with single blocks).
+                        if (target <= off) continue;
+                        int at = offs.indexOf(target);
+                        if (at < 0) {
+                            Block s = code.lookup(head.phys + target, true);
+                            if (s == null || !s.valid || s.count == 0 || s.firstPage != s.lastPage
+                                    || blocks.size() >= maxBlocks || insns + s.count > MAX_REGION_INSNS) continue;
+                            blocks.add(s);
+                            offs.add(target);
+                            insns += s.count;
+                            at = blocks.size() - 1;
+                        }
+                        if (!to.contains(at)) to.add(at);
+                    }
+                }
+                succ.add(to.stream().mapToInt(Integer::intValue).toArray());
+            }
+            return new Region(blocks.toArray(new Block[0]), offs.stream().mapToInt(Integer::intValue).toArray(),
+                    succ.toArray(new int[0][]));
+        }
+
+        /** The region of its first {@code n} blocks (BFS order: each reached from an earlier one). */
+        Region first(int n) {
+            int[][] s = new int[n][];
+            for (int j = 0; j < n; j++) s[j] = java.util.Arrays.stream(succ[j]).filter(x -> x < n).toArray();
+            return new Region(java.util.Arrays.copyOf(blocks, n), java.util.Arrays.copyOf(offs, n), s);
+        }
+
+        /** Where block b can go next, as offsets from its entry EIP, where that follows from its code alone. */
+        private static int[] exits(Block b) {
+            Insn last = b.insns[b.count - 1];
+            if (!b.terminates) return new int[] {last.end};
+            switch (last.op) {
+                case Op.JCC: return new int[] {last.end + last.imm, last.end};
+                case Op.JMP: return new int[] {last.end + last.imm};
+                default: return new int[0];
+            }
+        }
+    }
+
     /** One block's code generator. */
     private static final class Gen {
-        private final Block b;
+        private final Region region;
         private final int ipMask;
         private MethodVisitor mv;
+        /** The block being emitted, and its index in the region. */
+        private Block b;
+        private int cur;
 
-        Gen(Block b) {
-            this.b = b;
-            this.ipMask = b.code32 ? -1 : 0xFFFF;
+        Gen(Region region) {
+            this.region = region;
+            this.ipMask = region.blocks[0].code32 ? -1 : 0xFFFF;
         }
 
         byte[] generate() {
@@ -79,11 +162,11 @@ final class Translator {
             };
             cw.visit(Opcodes.V17, Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, "io/mucheckpoint/cpu/TranslatedBlock",
                     null, TRANSLATION, null);
-            MethodVisitor init = cw.visitMethod(0, "<init>", "(L" + BLOCK + ";)V", null, null);
+            MethodVisitor init = cw.visitMethod(0, "<init>", "([L" + BLOCK + ";)V", null, null);
             init.visitCode();
             init.visitVarInsn(Opcodes.ALOAD, 0);
             init.visitVarInsn(Opcodes.ALOAD, 1);
-            init.visitMethodInsn(Opcodes.INVOKESPECIAL, TRANSLATION, "<init>", "(L" + BLOCK + ";)V", false);
+            init.visitMethodInsn(Opcodes.INVOKESPECIAL, TRANSLATION, "<init>", "([L" + BLOCK + ";)V", false);
             init.visitInsn(Opcodes.RETURN);
             init.visitMaxs(0, 0);
             init.visitEnd();
@@ -103,26 +186,64 @@ final class Translator {
             mv.visitVarInsn(Opcodes.ASTORE, R);
             aload(C);
             mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "eip", "I");
+            mv.visitInsn(Opcodes.DUP);
             mv.visitVarInsn(Opcodes.ISTORE, ENTRY);
+            mv.visitVarInsn(Opcodes.ISTORE, HEAD);
             aload(C);
             mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "icount", "J");
             mv.visitVarInsn(Opcodes.LSTORE, BASE);
+            aload(C);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "chainGen", "I");
+            mv.visitVarInsn(Opcodes.ISTORE, CHAIN);
+            aload(THIS);
+            mv.visitFieldInsn(Opcodes.GETFIELD, TRANSLATION, "blocks", "[L" + BLOCK + ";");
+            mv.visitVarInsn(Opcodes.ASTORE, BLOCKS);
 
-            Label[] handlers = new Label[b.count];
-            for (int k = 0; k < b.count; k++) {
-                Insn in = b.insns[k];
-                Label start = new Label(), end = new Label();
-                mv.visitLabel(start);
-                emit(in, k);
-                mv.visitLabel(end);
-                if (emittedSomething) {
-                    handlers[k] = new Label();
-                    mv.visitTryCatchBlock(start, end, handlers[k], FAULT);
+            int n = region.blocks.length;
+            Label[] starts = new Label[n];
+            for (int j = 0; j < n; j++) starts[j] = new Label();
+            java.util.List<Label> handlers = new java.util.ArrayList<>();
+            java.util.List<int[]> handlerAt = new java.util.ArrayList<>();
+            for (int j = 0; j < n; j++) {
+                cur = j;
+                b = region.blocks[j];
+                mv.visitLabel(starts[j]);
+                for (int k = 0; k < b.count; k++) {
+                    Insn in = b.insns[k];
+                    Label start = new Label(), end = new Label();
+                    mv.visitLabel(start);
+                    emit(in, k);
+                    mv.visitLabel(end);
+                    if (emittedSomething) {
+                        Label h = new Label();
+                        mv.visitTryCatchBlock(start, end, h, FAULT);
+                        handlers.add(h);
+                        handlerAt.add(new int[] {j, k});
+                    }
+                    emittedSomething = false;
+                    if (k < b.count - 1 && mayLowerLimit(in)) stopCheck(k + 1);
                 }
-                emittedSomething = false;
-                if (k < b.count - 1 && mayLowerLimit(in)) stopCheck(k + 1);
+                blockEnd();
+                if (region.succ[j].length > 0) transitions(region.succ[j], starts);
+                mv.visitInsn(Opcodes.RETURN);
             }
-            // The normal end: execBlock's "icount = base + i + repExtra; eip = ... unless it terminates".
+
+            for (int h = 0; h < handlers.size(); h++) {
+                mv.visitLabel(handlers.get(h));
+                mv.visitVarInsn(Opcodes.ASTORE, EXC);
+                aload(C);
+                mv.visitVarInsn(Opcodes.ALOAD, EXC);
+                blockRef(handlerAt.get(h)[0]);
+                iload(ENTRY);
+                mv.visitVarInsn(Opcodes.LLOAD, BASE);
+                iconst(handlerAt.get(h)[1]);
+                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, CPU, "xlatFault", "(L" + FAULT + ";L" + BLOCK + ";IJI)V", false);
+                mv.visitInsn(Opcodes.RETURN);
+            }
+        }
+
+        /** The end of block b: execBlock's "icount = base + i + repExtra; eip = ... unless it terminates". */
+        private void blockEnd() {
             aload(C);
             mv.visitVarInsn(Opcodes.LLOAD, BASE);
             mv.visitLdcInsn((long) b.count);
@@ -148,21 +269,85 @@ final class Translator {
             aload(C);
             mv.visitInsn(Opcodes.ACONST_NULL);
             mv.visitFieldInsn(Opcodes.PUTFIELD, CPU, "currentBlock", "L" + BLOCK + ";");
-            mv.visitInsn(Opcodes.RETURN);
+        }
 
-            for (int k = 0; k < b.count; k++) {
-                if (handlers[k] == null) continue;
-                mv.visitLabel(handlers[k]);
-                mv.visitVarInsn(Opcodes.ASTORE, EXC);
+        /**
+         * Going on to a region block without returning to Cpu.run, where run would itself go on to
+         * that block whole and without the interpreter: nothing pending (stop, interrupt line, NMI,
+         * shadow, halt, shutdown), no single-step, trace or breakpoints, the mapping and CS as when
+         * the region was entered (chainGen), CS flat, the block still valid, and the budget
+         * holding all of it. Otherwise it returns, with the state run expects after a block.
+         */
+        private void transitions(int[] succ, Label[] starts) {
+            Label out = new Label();
+            for (String flag : new String[] {"stopRequested", "shutdown", "halted", "interruptShadow", "intrLine", "nmiPending"}) {
                 aload(C);
-                mv.visitVarInsn(Opcodes.ALOAD, EXC);
-                blockRef();
-                iload(ENTRY);
-                mv.visitVarInsn(Opcodes.LLOAD, BASE);
-                iconst(k);
-                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, CPU, "xlatFault", "(L" + FAULT + ";L" + BLOCK + ";IJI)V", false);
-                mv.visitInsn(Opcodes.RETURN);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CPU, flag, "Z");
+                mv.visitJumpInsn(Opcodes.IFNE, out);
             }
+            aload(C);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "breakpoints", "[I");
+            mv.visitJumpInsn(Opcodes.IFNONNULL, out);
+            aload(C);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "tracer", "Lio/mucheckpoint/cpu/TraceSink;");
+            mv.visitJumpInsn(Opcodes.IFNONNULL, out);
+            field("eflags");
+            iconst(Registers.TF);
+            mv.visitInsn(Opcodes.IAND);
+            mv.visitJumpInsn(Opcodes.IFNE, out);
+            field("chainGen");
+            iload(CHAIN);
+            mv.visitJumpInsn(Opcodes.IF_ICMPNE, out);
+            aload(C);
+            mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "segLimit", "[I");
+            iconst(Cpu.SEG_CS);
+            mv.visitInsn(Opcodes.IALOAD);
+            iconst(-1);
+            mv.visitJumpInsn(Opcodes.IF_ICMPNE, out);
+            for (int s : succ) {
+                Label next = new Label();
+                Block to = region.blocks[s];
+                field("eip");
+                iload(HEAD);
+                iconst(region.offs[s]);
+                mv.visitInsn(Opcodes.IADD);
+                mv.visitJumpInsn(Opcodes.IF_ICMPNE, next);
+                blockRef(s);
+                mv.visitFieldInsn(Opcodes.GETFIELD, BLOCK, "valid", "Z");
+                mv.visitJumpInsn(Opcodes.IFEQ, out);
+                aload(C);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "stopAt", "J");
+                aload(C);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "icount", "J");
+                mv.visitInsn(Opcodes.LSUB);
+                mv.visitLdcInsn((long) to.count);
+                mv.visitInsn(Opcodes.LCMP);
+                mv.visitJumpInsn(Opcodes.IFLT, out);
+                // execTranslated's set-up for the next block.
+                field("eip");
+                mv.visitVarInsn(Opcodes.ISTORE, ENTRY);
+                aload(C);
+                mv.visitFieldInsn(Opcodes.GETFIELD, CPU, "icount", "J");
+                mv.visitVarInsn(Opcodes.LSTORE, BASE);
+                aload(C);
+                blockRef(s);
+                mv.visitFieldInsn(Opcodes.PUTFIELD, CPU, "currentBlock", "L" + BLOCK + ";");
+                aload(C);
+                blockRef(s);
+                mv.visitFieldInsn(Opcodes.PUTFIELD, CPU, "lastBlock", "L" + BLOCK + ";");
+                aload(C);
+                iconst(0);
+                mv.visitFieldInsn(Opcodes.PUTFIELD, CPU, "currentBlockVoided", "Z");
+                aload(C);
+                iconst(to.count);
+                mv.visitFieldInsn(Opcodes.PUTFIELD, CPU, "execLimit", "I");
+                aload(C);
+                mv.visitInsn(Opcodes.LCONST_0);
+                mv.visitFieldInsn(Opcodes.PUTFIELD, CPU, "repExtra", "J");
+                mv.visitJumpInsn(Opcodes.GOTO, starts[s]);
+                mv.visitLabel(next);
+            }
+            mv.visitLabel(out);
         }
 
         /** After instruction i-1: leave if execLimit fell to i or below, as execBlock's loop test would. */
@@ -173,7 +358,7 @@ final class Translator {
             iconst(i);
             mv.visitJumpInsn(Opcodes.IF_ICMPGT, go);
             aload(C);
-            blockRef();
+            blockRef(cur);
             iload(ENTRY);
             mv.visitVarInsn(Opcodes.LLOAD, BASE);
             iconst(i);
@@ -313,8 +498,8 @@ final class Translator {
                 default -> {
                     // execOther(in, entry, i, base): the interpreter's out-of-line cases, for this one instruction.
                     aload(C);
-                    aload(THIS);
-                    mv.visitFieldInsn(Opcodes.GETFIELD, TRANSLATION, "ins", "[L" + INSN + ";");
+                    blockRef(cur);
+                    mv.visitFieldInsn(Opcodes.GETFIELD, BLOCK, "insns", "[L" + INSN + ";");
                     iconst(k);
                     mv.visitInsn(Opcodes.AALOAD);
                     iload(ENTRY);
@@ -638,9 +823,10 @@ final class Translator {
             mv.visitMethodInsn(Opcodes.INVOKESTATIC, ARITH, name, desc, false);
         }
 
-        private void blockRef() {
-            aload(THIS);
-            mv.visitFieldInsn(Opcodes.GETFIELD, TRANSLATION, "block", "L" + BLOCK + ";");
+        private void blockRef(int j) {
+            mv.visitVarInsn(Opcodes.ALOAD, BLOCKS);
+            iconst(j);
+            mv.visitInsn(Opcodes.AALOAD);
         }
 
         private void aload(int slot) {

@@ -57,6 +57,7 @@ class RandomCodeFuzzTest {
             rig.cpu.setTranslationThreshold(-1); // the interpreter is the reference
             FuzzRig translating = new FuzzRig();
             translating.cpu.setTranslationThreshold(1);
+            translating.cpu.setTranslationRegion(16); // regions too, where random code forms them
             FuzzRig.Mode[] modes = FuzzRig.Mode.values();
             try {
                 for (long i = 0; i < iterations && failures.size() < MAX_REPORTED; i++) {
