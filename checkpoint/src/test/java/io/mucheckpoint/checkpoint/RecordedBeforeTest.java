@@ -116,6 +116,24 @@ class RecordedBeforeTest {
         Files.writeString(Path.of(out), b.toString(), StandardCharsets.US_ASCII);
     }
 
+    /** The engine's counts (no times) of the last {@link #record}: the write trap and dirty tracking as the engine saw them. */
+    private static String lastCounts;
+
+    /**
+     * The engine sees the same guest writes whether the code that made them was interpreted or
+     * translated: the same pages trapped at the same first writes, the same dirty pages, the same
+     * prediction outcomes.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"compress", "churn", "pmkernel"})
+    void theEngineSeesTheSameWritesWithTranslatedCode(String guest) throws Exception {
+        List<String> a = record(guest, Mode.INTERPRETER, new long[2]);
+        String interpreted = lastCounts;
+        List<String> b = record(guest, Mode.TRANSLATE_ALL, new long[2]);
+        assertEquals(a, b, guest);
+        assertEquals(interpreted, lastCounts, guest + ": the engine's counts");
+    }
+
     static final String HEADER = "guest point icount eax ecx edx ebx esp ebp esi edi eip eflags "
             + "es cs ss ds fs gs cr0 cr2 cr3 cpl halted ram-crc32c";
 
@@ -154,6 +172,9 @@ class RecordedBeforeTest {
         lines.add(line(guest, "end", m));
         translated[0] = m.cpu.translationStats().translatedInstructions();
         translated[1] = m.cpu.icount();
+        EngineStats st = engine.stats();
+        lastCounts = String.format("checkpoints %d, pages trapped %d, pre-copied %d, written %d, prediction hits %d, waste %d",
+                st.checkpoints(), st.pagesTrapped(), st.pagesPrecopied(), st.pagesWritten(), st.predictionHits(), st.predictionWaste());
         return lines;
     }
 
