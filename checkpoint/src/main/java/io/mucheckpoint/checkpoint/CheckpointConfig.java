@@ -19,7 +19,8 @@ public record CheckpointConfig(Interval interval, boolean hostClock, Mode mode, 
                                long latencyNanos, int keep, long memoryBudget, boolean keepCaps) {
     public enum Mode { COW, COPY, FULL }
 
-    public enum PredictorKind { NONE, LAST, HISTORY }
+    /** ADAPTIVE: the history predictor, backing off while its pre-copies cost more than they save. */
+    public enum PredictorKind { NONE, LAST, HISTORY, ADAPTIVE }
 
     public CheckpointConfig {
         if (keep < 1) throw new IllegalArgumentException("keep must be at least 1");

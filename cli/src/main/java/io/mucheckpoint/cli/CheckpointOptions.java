@@ -23,8 +23,9 @@ final class CheckpointOptions {
             description = "Copy-on-write undo logs, Remus-style stop-and-copy, or full copies (default: ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--predictor", paramLabel = "none|last|history", defaultValue = "history",
-            description = "Which pages to copy ahead at a boundary (cow mode) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--predictor", paramLabel = "none|last|history|adaptive", defaultValue = "history",
+            description = "Which pages to copy ahead at a boundary (cow mode); adaptive is history that backs off while its"
+                    + " copies cost more than the traps they save (default: ${DEFAULT-VALUE}).")
     String predictor;
 
     @Option(names = "--latency", paramLabel = "DURATION", defaultValue = "200ms",

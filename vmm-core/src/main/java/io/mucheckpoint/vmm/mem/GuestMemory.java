@@ -293,6 +293,19 @@ public final class GuestMemory implements PhysicalMemory {
         capturedEpoch[page] = epoch;
     }
 
+    /**
+     * Takes back a {@link #markCaptured} for a page not written since the epoch began, so that its
+     * next write traps again (the checkpoint engine reclaims a speculative pre-copy that way).
+     * Returns false, changing nothing, if the page was written: a CPU may then hold a write grant
+     * for it. An unwritten page has none, since every grant passes {@link #prepareWrite}, which
+     * sets the dirty bit, and clearing dirty bits revokes all grants.
+     */
+    public boolean protectAgain(int page) {
+        if (!protection || bit(dirty, page)) return false;
+        capturedEpoch[page] = 0; // epochs start at 1: 0 is never the current one
+        return true;
+    }
+
     public boolean isCaptured(int page) {
         return !protection || capturedEpoch[page] == epoch;
     }
