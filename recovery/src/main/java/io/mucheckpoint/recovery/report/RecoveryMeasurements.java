@@ -138,6 +138,16 @@ public final class RecoveryMeasurements {
             latency(b, once, others, img, rel);
             cost(b, once, img, rel);
         }
+        int total = campaigns.stream().mapToInt(c -> c.all().size()).sum();
+        b.append("\n## What the campaigns cost\n\n").append(String.format(Locale.ROOT, "%,d injections in all", total))
+                .append(" (the grid's faults counted once per K and L). The issue asks for at least 10,000; see the note below.\n");
+        Path timing = dir.resolve("timing.txt");
+        if (Files.isRegularFile(timing)) {
+            b.append("\nWall time of each campaign, as `recovery/measure.sh` recorded it (`").append(timing).append("`):\n\n```\n")
+                    .append(Files.readString(timing).strip()).append("\n```\n");
+        }
+        Path note = dir.resolve("note.md");
+        if (Files.isRegularFile(note)) b.append('\n').append(Files.readString(note).strip()).append('\n');
         return b.toString();
     }
 
@@ -242,16 +252,17 @@ public final class RecoveryMeasurements {
     }
 
     private static Chart cdf(String title, List<Injection> all, java.util.function.Function<Injection, String> key) {
-        Chart c = new Chart(title, "guest time from injection to first detection (ns)", "share of detections at or below (%)")
-                .logX().noMarkers().roundTicks();
+        // x as log10 of the value: the chart then puts evenly spaced ticks on it, not one per data point
+        Chart c = new Chart(title, "log10 of the guest time from injection to first detection in ns (3 = 1 us, 6 = 1 ms, 9 = 1 s)",
+                "share of detections at or below (%)").noMarkers().roundTicks();
         Map<String, List<Long>> groups = new TreeMap<>();
         for (Injection i : all) if (i.detected()) groups.computeIfAbsent(key.apply(i), k -> new ArrayList<>()).add(i.latencyNanosToDetection());
         for (Map.Entry<String, List<Long>> e : groups.entrySet()) {
             long[] v = e.getValue().stream().mapToLong(Long::longValue).sorted().toArray();
             String name = e.getKey() + " (" + v.length + ")";
             for (int i = 0; i < v.length; i++) {
-                c.point(name, v[i], 100.0 * i / v.length);
-                c.point(name, v[i], 100.0 * (i + 1) / v.length);
+                c.point(name, Math.log10(v[i]), 100.0 * i / v.length);
+                c.point(name, Math.log10(v[i]), 100.0 * (i + 1) / v.length);
             }
         }
         return c;
@@ -269,8 +280,9 @@ public final class RecoveryMeasurements {
         Map<String, List<Injection>> groups = new TreeMap<>();
         for (Injection i : det) groups.computeIfAbsent(i.targetGroup(), k -> new ArrayList<>()).add(i);
         groups.put("all", det);
-        Chart chart = new Chart("Re-executed instructions per detected injection", "instructions undid by the rollbacks",
-                "share of detected injections at or below (%)").logX().noMarkers().roundTicks();
+        Chart chart = new Chart("Re-executed instructions per detected injection",
+                "log10 of the instructions the rollbacks undid (6 = a million)", "share of detected injections at or below (%)")
+                .noMarkers().roundTicks();
         for (Map.Entry<String, List<Injection>> e : groups.entrySet()) {
             List<Injection> l = e.getValue();
             int[] hist = new int[5];
@@ -288,8 +300,8 @@ public final class RecoveryMeasurements {
                     quantile(re, 0.9), re[re.length - 1]));
             String name = e.getKey() + " (" + re.length + ")";
             for (int i = 0; i < re.length; i++) {
-                chart.point(name, re[i], 100.0 * i / re.length);
-                chart.point(name, re[i], 100.0 * (i + 1) / re.length);
+                chart.point(name, Math.log10(re[i]), 100.0 * i / re.length);
+                chart.point(name, Math.log10(re[i]), 100.0 * (i + 1) / re.length);
             }
         }
         b.append("\nRollbacks of 1 include detections that were not recovered at all (0 rollbacks: no checkpoint old enough).\n");
