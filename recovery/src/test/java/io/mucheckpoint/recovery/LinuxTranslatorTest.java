@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
  */
 class LinuxTranslatorTest {
     private static final long BOOT_PREFIX = 200_000_000L;
-    private static final String SHELL_WORK = "i=0; s=0; while [ $i -lt 300 ]; do s=$(( (s*31 + i) % 1000003 )); i=$((i+1)); done;"
+    private static final String SHELL_WORK = "i=0; s=0; while [ $i -lt 100 ]; do s=$(( (s*31 + i) % 1000003 )); i=$((i+1)); done;"
             + " echo SU''M=$s; ls /proc | wc -l; echo DO''NE";
 
     /** What one run showed: a line per checkpoint, the console, and the engine's counts. */
@@ -85,8 +85,8 @@ class LinuxTranslatorTest {
         m.cpu.setTranslationRegion(translate ? 16 : 1);
         CheckpointEngine engine = new CheckpointEngine(m, CheckpointConfig.defaults());
         List<String> points = new ArrayList<>();
-        // Registers and count at every checkpoint; all of RAM (256 MiB to hash) at one in eight and at the end.
-        engine.addBoundaryListener(c -> points.add(point(m, points.size() % 8 == 0)));
+        // Registers and count at every checkpoint; all of RAM (256 MiB to hash) at one in sixteen and at the end.
+        engine.addBoundaryListener(c -> points.add(point(m, points.size() % 16 == 0)));
         engine.start();
         if (typed != null) LinuxGuest.type(m, typed);
         while (going.getAsBoolean()) {
