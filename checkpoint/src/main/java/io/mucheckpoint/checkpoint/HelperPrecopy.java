@@ -15,7 +15,8 @@ import java.util.zip.CRC32C;
  *
  * <p>The batch is finished at the next boundary, and before a rollback or anything else that
  * reads the log: pages still PENDING were not written (a write would have trapped), so they are
- * cancelled and leave the log; the machine's thread waits only for a page the helper is copying.
+ * cancelled and leave the log; the machine's thread waits only for a page the helper is copying, never
+ * for the helper to be scheduled (each batch is its own, so a late sweep finds nothing left to do).
  */
 final class HelperPrecopy {
     private static final int NONE = 0, PENDING = 1, CLAIMED = 2, DONE = 3, CANCELLED = 4;
@@ -28,23 +29,37 @@ final class HelperPrecopy {
 
     private final PageStore store;
     private final byte[] ram;
-    /** Per page: its position in the batch + 1 while it is in the current batch, else 0. */
+    /** Per page: its position in the open batch + 1, else 0 (the machine thread's alone). */
     private final int[] positionOf;
-    private int[] pages = new int[256];
-    private int[] slots = new int[256];
-    private byte[][] chunks = new byte[256][];
-    private int[] crcs = new int[256];
-    private AtomicIntegerArray state = new AtomicIntegerArray(256);
-    private int count;
-    private boolean open;
-    private java.util.concurrent.Future<?> job;
+    private Batch batch;
+    /** A batch whose sweep has ended, for reuse (a sweep still running keeps its own batch). */
+    private Batch spare;
     private final CRC32C ownCrc = new CRC32C();
-    /** Written by the helper, read after the batch is finished. */
-    private volatile long helperNanos;
-    private volatile int helperCopied;
     private int trapCopied;
     /** Traps that found the helper copying their page and waited for it (the race, for tests). */
     long waits;
+
+    /** One boundary's pages: the helper's sweep touches only its own batch, so none waits for a late sweep. */
+    private static final class Batch {
+        int[] pages = new int[256];
+        int[] slots = new int[256];
+        byte[][] chunks = new byte[256][];
+        int[] crcs = new int[256];
+        AtomicIntegerArray state = new AtomicIntegerArray(256);
+        int count;
+        volatile boolean swept = true;
+
+        void grow() {
+            int n = pages.length * 2;
+            pages = java.util.Arrays.copyOf(pages, n);
+            slots = java.util.Arrays.copyOf(slots, n);
+            chunks = java.util.Arrays.copyOf(chunks, n);
+            crcs = java.util.Arrays.copyOf(crcs, n);
+            AtomicIntegerArray s = new AtomicIntegerArray(n);
+            for (int i = 0; i < count; i++) s.set(i, state.get(i));
+            state = s;
+        }
+    }
 
     HelperPrecopy(PageStore store, byte[] ram, int pageCount) {
         this.store = store;
@@ -54,44 +69,47 @@ final class HelperPrecopy {
 
     /** Enters {@code page} in the new batch with a reserved slot (machine thread, at a boundary); returns the slot. */
     int add(int page) {
-        if (count == pages.length) grow();
+        if (batch == null) {
+            batch = spare != null && spare.swept ? spare : new Batch();
+            spare = null;
+            batch.count = 0;
+        }
+        Batch b = batch;
+        if (b.count == b.pages.length) b.grow();
         int slot = store.reserve();
-        pages[count] = page;
-        slots[count] = slot;
-        chunks[count] = store.chunkOf(slot);
-        state.set(count, PENDING);
-        positionOf[page] = ++count;
+        int i = b.count;
+        b.pages[i] = page;
+        b.slots[i] = slot;
+        b.chunks[i] = store.chunkOf(slot);
+        b.state.set(i, PENDING);
+        positionOf[page] = ++b.count;
         return slot;
     }
 
     /** Hands the batch to the helper (machine thread, after the last {@link #add}). */
     void start() {
-        if (count == 0) return;
-        open = true;
-        final int n = count;
-        job = HELPER.submit(() -> sweep(n));
+        Batch b = batch;
+        if (b == null) return;
+        b.swept = false;
+        HELPER.execute(() -> sweep(b));
     }
 
-    private void sweep(int n) {
-        long t0 = System.nanoTime();
+    private void sweep(Batch b) {
         CRC32C crc = new CRC32C();
-        int copied = 0;
-        for (int i = 0; i < n; i++) {
-            if (!state.compareAndSet(i, PENDING, CLAIMED)) continue;
-            copy(i, crc);
-            state.set(i, DONE); // publishes the image and crcs[i]
-            copied++;
+        for (int i = 0; i < b.count; i++) {
+            if (!b.state.compareAndSet(i, PENDING, CLAIMED)) continue;
+            copy(b, i, crc);
+            b.state.set(i, DONE); // publishes the image and crcs[i]
         }
-        helperCopied = copied;
-        helperNanos = System.nanoTime() - t0;
+        b.swept = true;
     }
 
-    private void copy(int i, CRC32C crc) {
-        int at = PageStore.offsetOf(slots[i]);
-        System.arraycopy(ram, pages[i] << io.mucheckpoint.vmm.mem.GuestMemory.PAGE_SHIFT, chunks[i], at, PageStore.PAGE);
+    private void copy(Batch b, int i, CRC32C crc) {
+        int at = PageStore.offsetOf(b.slots[i]);
+        System.arraycopy(ram, b.pages[i] << io.mucheckpoint.vmm.mem.GuestMemory.PAGE_SHIFT, b.chunks[i], at, PageStore.PAGE);
         crc.reset();
-        crc.update(chunks[i], at, PageStore.PAGE);
-        crcs[i] = (int) crc.getValue();
+        crc.update(b.chunks[i], at, PageStore.PAGE);
+        b.crcs[i] = (int) crc.getValue();
     }
 
     /**
@@ -99,95 +117,57 @@ final class HelperPrecopy {
      * batch, its image now taken (by the helper, or here); false if it is not in the batch.
      */
     boolean trap(int page) {
-        int pos = open ? positionOf[page] - 1 : -1;
+        Batch b = batch;
+        int pos = b != null ? positionOf[page] - 1 : -1;
         if (pos < 0) return false;
-        if (state.compareAndSet(pos, PENDING, CLAIMED)) {
-            copy(pos, ownCrc);
-            state.set(pos, DONE);
+        if (b.state.compareAndSet(pos, PENDING, CLAIMED)) {
+            copy(b, pos, ownCrc);
+            b.state.set(pos, DONE);
             trapCopied++;
-        } else if (state.get(pos) == CLAIMED) {
+        } else if (b.state.get(pos) == CLAIMED) {
             waits++;
-            while (state.get(pos) == CLAIMED) Thread.onSpinWait();
+            while (b.state.get(pos) == CLAIMED) Thread.onSpinWait();
         }
-        store.setCrc(slots[pos], crcs[pos]);
+        store.setCrc(b.slots[pos], b.crcs[pos]);
         return true;
     }
 
     /**
-     * Ends the batch (machine thread): cancels what the helper has not reached, waits for the page
-     * it may be copying, records the CRCs, and removes the cancelled pages from {@code log} (their
-     * slots go back to the store). Returns the pages whose images were taken.
+     * Ends the batch (machine thread): cancels what the helper has not reached, waits only for a
+     * page it is copying now, records the CRCs, and removes the cancelled pages from {@code log}
+     * (their slots go back to the store). Returns the pages whose images were taken.
      */
     int finish(SavedPages log) {
-        if (!open) return 0;
-        open = false;
+        Batch b = batch;
+        if (b == null) return 0;
         int cancelled = 0;
-        for (int i = 0; i < count; i++) {
-            if (state.compareAndSet(i, PENDING, CANCELLED)) {
+        for (int i = 0; i < b.count; i++) {
+            if (b.state.compareAndSet(i, PENDING, CANCELLED)) {
                 cancelled++;
                 continue;
             }
-            while (state.get(i) == CLAIMED) Thread.onSpinWait();
-            store.setCrc(slots[i], crcs[i]);
-        }
-        if (job != null) {
-            try {
-                job.get(); // the sweep reads the batch's arrays: let it end before they are reused
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException("the pre-copy helper failed", e.getCause());
-            }
-            job = null;
+            while (b.state.get(i) == CLAIMED) Thread.onSpinWait();
+            store.setCrc(b.slots[i], b.crcs[i]);
         }
         if (cancelled > 0) {
             log.retain(p -> {
                 int pos = positionOf[p];
-                return pos == 0 || state.get(pos - 1) != CANCELLED;
+                return pos == 0 || b.state.get(pos - 1) != CANCELLED;
             }, store::release);
         }
-        int taken = count - cancelled;
-        for (int i = 0; i < count; i++) {
-            positionOf[pages[i]] = 0;
-            state.set(i, NONE);
-        }
-        count = 0;
-        return taken;
+        for (int i = 0; i < b.count; i++) positionOf[b.pages[i]] = 0;
+        batch = null;
+        spare = b; // reused only once its sweep has ended
+        return b.count - cancelled;
     }
 
     /** For tests: whether the helper has begun the open batch (its first page is no longer PENDING). */
     boolean begun() {
-        return open && count > 0 && state.get(0) != PENDING;
+        return batch != null && batch.count > 0 && batch.state.get(0) != PENDING;
     }
 
     /** Whether a batch is out (its log entries may not hold their images yet). */
     boolean open() {
-        return open;
-    }
-
-    /** Pages the helper copied in the last finished batch, and the helper's time for them. */
-    int helperCopied() {
-        return helperCopied;
-    }
-
-    long helperNanos() {
-        return helperNanos;
-    }
-
-    int takeTrapCopied() {
-        int n = trapCopied;
-        trapCopied = 0;
-        return n;
-    }
-
-    private void grow() {
-        int n = pages.length * 2;
-        pages = java.util.Arrays.copyOf(pages, n);
-        slots = java.util.Arrays.copyOf(slots, n);
-        chunks = java.util.Arrays.copyOf(chunks, n);
-        crcs = java.util.Arrays.copyOf(crcs, n);
-        AtomicIntegerArray s = new AtomicIntegerArray(n);
-        for (int i = 0; i < count; i++) s.set(i, state.get(i));
-        state = s;
+        return batch != null;
     }
 }
