@@ -14,6 +14,10 @@
  *             port 0x528): a flip in the buffer during the loop is detected only at the end
  *   4 echo:   reads 16 bytes from COM1 (polling the line status), writing each back with a line of
  *             busy work in between, then prints the result line: input and output across rollbacks
+ *   5 idle echo: a 1 kHz PIT tick, and the guest halts between ticks; each byte from COM1 (its
+ *             receive interrupt wakes the guest) is answered with the TSC read right then, in hex,
+ *             and the byte. Never exits: input that arrives while the guest halts must be replayed
+ *             at the same guest time, not merely the same instruction count
  */
         .code32
         .text
@@ -51,7 +55,116 @@ _start:
         je      callptr
         cmp     $4, %ebp
         je      echo
+        cmp     $5, %ebp
+        je      idle_echo
         jmp     late
+
+idle_echo:
+        /* IRQ 0 and 4 gates at vectors 0x20 and 0x24 */
+        mov     $irq0, %eax
+        mov     $(idt + 0x20 * 8), %edi
+        call    set_gate
+        mov     $irq4, %eax
+        mov     $(idt + 0x24 * 8), %edi
+        call    set_gate
+        /* 8259s: vectors 0x20/0x28, only IRQ 0 and 4 unmasked */
+        mov     $0x11, %al
+        out     %al, $0x20
+        out     %al, $0xA0
+        mov     $0x20, %al
+        out     %al, $0x21
+        mov     $0x28, %al
+        out     %al, $0xA1
+        mov     $4, %al
+        out     %al, $0x21
+        mov     $2, %al
+        out     %al, $0xA1
+        mov     $1, %al
+        out     %al, $0x21
+        out     %al, $0xA1
+        mov     $0xEE, %al
+        out     %al, $0x21
+        mov     $0xFF, %al
+        out     %al, $0xA1
+        /* PIT channel 0, rate generator at about 1 kHz */
+        mov     $0x34, %al
+        out     %al, $0x43
+        mov     $1193 & 0xFF, %al
+        out     %al, $0x40
+        mov     $1193 >> 8, %al
+        out     %al, $0x40
+        /* COM1: receive interrupt on, OUT2 gates the IRQ */
+        mov     $0x3F9, %dx
+        mov     $1, %al
+        out     %al, (%dx)
+        mov     $0x3FC, %dx
+        mov     $0x08, %al
+        out     %al, (%dx)
+14:     cli
+        cmpb    $0, rxflag
+        jne     15f
+        sti
+        hlt
+        jmp     14b
+15:     movb    $0, rxflag
+        sti
+        rdtsc
+        mov     %edx, %ebx
+        call    put_hex
+        mov     %eax, %ebx
+        call    put_hex
+        mov     $' ', %eax
+        call    putc
+        movzbl  rxbyte, %eax
+        call    putc
+        mov     $10, %eax
+        call    putc
+        jmp     14b
+
+/* EAX = handler, EDI = the gate: a 32-bit interrupt gate in the flat code segment */
+set_gate:
+        mov     %ax, (%edi)
+        movw    $0x08, 2(%edi)
+        movw    $0x8E00, 4(%edi)
+        shr     $16, %eax
+        mov     %ax, 6(%edi)
+        ret
+
+/* Prints EBX as 8 hex digits; keeps EAX and EDX */
+put_hex:
+        push    %eax
+        push    %edx
+        push    %edi
+        mov     $8, %edi
+16:     rol     $4, %ebx
+        mov     %ebx, %eax
+        and     $0xF, %eax
+        movzbl  hexdigits(%eax), %eax
+        call    putc
+        dec     %edi
+        jnz     16b
+        pop     %edi
+        pop     %edx
+        pop     %eax
+        ret
+
+irq0:   push    %eax
+        mov     $0x20, %al
+        out     %al, $0x20
+        pop     %eax
+        iret
+
+irq4:   push    %eax
+        push    %edx
+        mov     $0x3F8, %dx
+        in      (%dx), %al
+        mov     %al, rxbyte
+        movb    $1, rxflag
+        mov     $0x20, %al
+        out     %al, $0x20
+        pop     %edx
+        pop     %eax
+        iret
 
 echo:   mov     $16, %edi
         xor     %ebx, %ebx
@@ -189,11 +302,13 @@ gdt:    .quad   0
         .quad   0x00CF92000000FFFF
 gdtr:   .word   23
         .long   gdt
-idtr:   .word   256 - 1
+idtr:   .word   0x30 * 8 - 1
         .long   idt
 msg:    .asciz  "result="
 hexdigits: .ascii "0123456789abcdef"
 saved_sum: .long 0
+rxbyte: .byte 0
+rxflag: .byte 0
         .balign 4096
 buffer: .space  4096
-idt:    .space  256
+idt:    .space  0x30 * 8

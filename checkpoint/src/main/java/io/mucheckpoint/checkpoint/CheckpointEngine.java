@@ -64,6 +64,8 @@ public final class CheckpointEngine {
     private boolean inBoundary;
     private boolean started;
     private long lastCoverageWarning = -1;
+    /** The one warning that --keep covers less than L has been given (since the last retune). */
+    private boolean keepShortWarned;
 
     /** Hears about rollbacks (the recovery layer keeps output and input consistent across them). */
     public interface RollbackListener {
@@ -112,10 +114,13 @@ public final class CheckpointEngine {
     }
 
     private void warnIfWindowShort() {
+        keepShortWarned = false;
+        if (!config.keepCaps()) return;
         long covered = config.interval().instructions()
                 ? machine.clock.toNanos(config.interval().amount()) * (config.keep() - 1)
                 : config.interval().amount() * (config.keep() - 1);
         if (!config.hostClock() && covered < config.latencyNanos()) {
+            keepShortWarned = true;
             log.warn("--keep {} at {} intervals covers only {} ms of guest time, less than the latency bound of {} ms",
                     config.keep(), config.interval(), covered / 1_000_000, config.latencyNanos() / 1_000_000);
         }
@@ -521,7 +526,27 @@ public final class CheckpointEngine {
      * turns out older than the bound assumed.
      */
     private void retain() {
-        while (ring.size() > config.keep()) dropOldest("--keep " + config.keep());
+        int needed = neededByWindow();
+        int limit = config.keepCaps() ? config.keep() : Math.max(config.keep(), needed);
+        while (ring.size() > limit) dropOldest(null);
+        if (config.keepCaps() && needed > config.keep() && !keepShortWarned && !config.hostClock()) {
+            keepShortWarned = true;
+            warn(String.format("--keep %d: the retained checkpoints cover %s of guest time, less than the latency bound of %s;"
+                    + " a rollback by L goes to the oldest retained checkpoint", config.keep(), millis(coveredNanos()),
+                    millis(config.latencyNanos())));
+        }
+    }
+
+    /**
+     * How many of the newest checkpoints a rollback by the latency bound needs now: from the newest
+     * one taken at least L ago up to the newest (reaching a checkpoint applies every newer undo log).
+     * All of them while none is that old yet. Later in the epoch the window only moves forward, so
+     * what is needed at a boundary stays enough until the next.
+     */
+    private int neededByWindow() {
+        long start = machine.clock.toNanos(machine.clock.now()) - config.latencyNanos();
+        for (int i = ring.size() - 1; i >= 0; i--) if (ring.get(i).guestNanos <= start) return ring.size() - i;
+        return ring.size();
     }
 
     /**
@@ -775,6 +800,28 @@ public final class CheckpointEngine {
         if (slot < 0 || !store.verify(slot)) return false;
         store.load(slot, dst, 0);
         return true;
+    }
+
+    /**
+     * Were page {@code page} changed now behind the memory door's back (a raw upset, which no dirty
+     * bit records), the id of the oldest retained checkpoint that would share the change: a rollback
+     * to it or to any newer one leaves the page as it is, one to an older checkpoint writes back an
+     * image saved before the change. {@link #checkpointsTaken()} if every retained checkpoint's
+     * rollback rewrites the page. (Copy-on-write: the checkpoints after the newest whose undo log
+     * holds the page; stop-and-copy: from the newest holding its image, unless it is dirty now;
+     * full copies never share.)
+     */
+    public int firstSharing(int page) {
+        if (!started || config.mode() == CheckpointConfig.Mode.FULL) return nextId;
+        if (config.mode() == CheckpointConfig.Mode.COPY) {
+            if (memory.isDirty(page)) return nextId;
+            for (int i = ring.size() - 1; i > 0; i--) if (ring.get(i).pages.slotOf(page) >= 0) return ring.get(i).id;
+            return ring.get(0).id;
+        }
+        for (int i = ring.size() - 1; i >= 0; i--) {
+            if (ring.get(i).pages.slotOf(page) >= 0) return i + 1 < ring.size() ? ring.get(i + 1).id : nextId;
+        }
+        return ring.get(0).id;
     }
 
     /** The saved machine state of a retained checkpoint (for diffs and files). */

@@ -2,10 +2,12 @@ package io.mucheckpoint.recovery;
 
 import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.checkpoint.CheckpointEngine;
+import io.mucheckpoint.checkpoint.SnapshotFile;
 import io.mucheckpoint.vmm.GuestImage;
 import io.mucheckpoint.vmm.Machine;
 import io.mucheckpoint.vmm.MachineConfig;
 import io.mucheckpoint.vmm.RunResult;
+import io.mucheckpoint.vmm.dev.ConsoleSink;
 import io.mucheckpoint.vmm.load.LoadException;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -26,26 +28,96 @@ public final class Campaign {
     /** Tracking window for processor faults, in instructions. */
     static final int LOCKSTEP_WINDOW = 100_000;
 
-    private final MachineConfig machineConfig;
-    private final GuestImage image;
+    private final Start start;
     private final CheckpointConfig checkpoints;
     private final long watchdogNanos;
     private final Golden golden;
+    private List<String> consolePatterns = List.of();
 
     /** The reference run: its output, status, length and the pages it used. */
     public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages) {}
 
     /** One injection's result. */
     public record Result(int index, Fault fault, ActivationTracker.Activation activation, Outcome outcome, int detections,
-                         int recoveries, int escalations, long instructions, String detail) {}
+                         int recoveries, int escalations, long instructions, String detail, Trace trace) {}
+
+    /**
+     * When the error struck, when it was first detected and where the first rollback went, for the
+     * measurements of error latency, checkpoint corruption and recovery cost (-1 where it did not
+     * happen).
+     *
+     * @param injectedNanos guest time of the injection
+     * @param firstSharing the oldest checkpoint id that holds the error (its state, or its share of
+     *        a page a raw upset changed); every checkpoint from it on does
+     * @param detectIcount instruction count of the first detection
+     * @param detectNanos guest time of the first detection
+     * @param detector the detector that fired first
+     * @param newestId the newest checkpoint when the first detection was handled
+     * @param targetId the checkpoint the first rollback went to
+     * @param rollbacks rollbacks in all (first ones and escalations)
+     * @param reexecuted instructions the rollbacks undid, to be run again
+     * @param reapplied times a stuck-at fault's bits were set again after the guest changed them
+     */
+    public record Trace(long injectedNanos, long firstSharing, long detectIcount, long detectNanos, String detector,
+                        int newestId, int targetId, long targetIcount, int rollbacks, long reexecuted, long reapplied) {
+        /** The newest checkpoint at the first detection already held the error. */
+        public boolean newestHeldError() {
+            return newestId >= 0 && firstSharing >= 0 && newestId >= firstSharing;
+        }
+
+        /** The checkpoint the latency bound chose for the first rollback already held the error. */
+        public boolean targetHeldError() {
+            return targetId >= 0 && firstSharing >= 0 && targetId >= firstSharing;
+        }
+    }
+
+    /** Where every run of the campaign starts: a guest booted afresh, or a machine restored from a snapshot. */
+    public interface Start {
+        Machine machine(ConsoleSink console) throws LoadException;
+
+        /**
+         * Whether the pages the start itself wrote (a loader's) count as the guest's: memory faults
+         * strike the pages the golden run used. A snapshot restores every page, so only the pages the
+         * golden run then wrote count.
+         */
+        default boolean loadedPagesCount() {
+            return true;
+        }
+    }
+
+    /** Every run starts from the snapshot {@code c} (SnapshotFile), for a guest that takes long to boot. */
+    public static Start fromSnapshot(SnapshotFile.Contents c) {
+        return new Start() {
+            @Override
+            public Machine machine(ConsoleSink console) throws LoadException {
+                Machine m = new Machine(c.config(), new GuestImage.Restored(c.imageName(), c.rom()), console, b -> {});
+                SnapshotFile.apply(c, m);
+                return m;
+            }
+
+            @Override
+            public boolean loadedPagesCount() {
+                return false;
+            }
+        };
+    }
 
     public Campaign(MachineConfig machineConfig, GuestImage image, CheckpointConfig checkpoints, long watchdogNanos)
             throws LoadException {
-        this.machineConfig = machineConfig;
-        this.image = image;
+        this(console -> new Machine(machineConfig, image, console, b -> {}), checkpoints, watchdogNanos);
+    }
+
+    public Campaign(Start start, CheckpointConfig checkpoints, long watchdogNanos) throws LoadException {
+        this.start = start;
         this.checkpoints = checkpoints;
         this.watchdogNanos = watchdogNanos;
         this.golden = goldenRun();
+    }
+
+    /** Each injection also reads the console for these patterns (a {@link ConsolePatternDetector}); none by default. */
+    public Campaign withConsolePatterns(List<String> patterns) {
+        consolePatterns = List.copyOf(patterns);
+        return this;
     }
 
     public Golden golden() {
@@ -54,9 +126,10 @@ public final class Campaign {
 
     private Golden goldenRun() throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Machine m = new Machine(machineConfig, image, out::write, b -> {});
+        Machine m = start.machine(out::write);
         long[] used = new long[(m.memory.pageCount() + 63) >>> 6];
         long[] scratch = new long[used.length];
+        if (!start.loadedPagesCount()) m.memory.drainDirty(scratch);
         RunResult r;
         do {
             r = m.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
@@ -102,16 +175,33 @@ public final class Campaign {
     public Result inject(int index, Fault fault, java.util.function.Consumer<RecoveryManager.Event> events) throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ReplayConsole console = new ReplayConsole(out::write, false);
-        Machine m = new Machine(machineConfig, image, console, b -> {});
+        Machine m = start.machine(console);
         CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
         RecoveryManager recovery = new RecoveryManager(m, engine, checkpoints.latencyNanos(), console).withWatchdog(watchdogNanos);
         if (events != null) recovery.addEventListener(events);
+        if (!consolePatterns.isEmpty()) recovery.withConsolePatterns(new ConsolePatternDetector(consolePatterns));
+        int[] newest = {-1};
+        engine.addBoundaryListener(c -> newest[0] = c.id());
+        RecoveryManager.Outcome[] first = {null};
+        int[] newestAtFirst = {-1};
+        int[] rollbacks = {0};
+        recovery.addRecoveryListener(o -> {
+            if (first[0] == null) {
+                first[0] = o;
+                newestAtFirst[0] = newest[0];
+            }
+            if (o.recovered()) rollbacks[0]++;
+        });
+        long injectedNanos = -1, firstSharing = -1;
+        HeldFault held = new HeldFault(fault);
         long budget = golden.instructions() * 3 + 50_000_000L;
         RunResult r = recovery.run(Long.MAX_VALUE, fault.icount());
         ActivationTracker.Activation activation = ActivationTracker.Activation.DORMANT;
         ActivationTracker.MemoryWatch watch = null;
         if (!r.finished() && m.cpu.icount() == fault.icount()) {
-            Machine copy = fault.target() == Fault.Target.MEM ? null : ActivationTracker.goldenCopy(m);
+            Machine copy = Fault.isMemory(fault.target()) ? null : ActivationTracker.goldenCopy(m);
+            injectedNanos = m.clock.toNanos(m.clock.now());
+            firstSharing = fault.target() == Fault.Target.MEM ? engine.firstSharing((int) (fault.index() >>> 12)) : engine.checkpointsTaken();
             FaultInjector.Injected injected = FaultInjector.inject(m, fault);
             if (events != null) events.accept(new RecoveryManager.Event("inject", fault + String.format(" (0x%x -> 0x%x)",
                     injected.before(), injected.after()), m.cpu.icount(), m.clock.toNanos(m.clock.now())));
@@ -120,11 +210,16 @@ public final class Campaign {
                 RunResult[] last = {null};
                 activation = ActivationTracker.lockstep(m, copy, fault, LOCKSTEP_WINDOW, () -> {
                     last[0] = recovery.run(Long.MAX_VALUE, m.cpu.icount() + 1);
+                    held.stepped(m);
                     return !last[0].finished() && recovery.recoveries() == recoveries[0];
                 });
                 if (last[0] != null && last[0].finished()) r = last[0];
             } else {
                 watch = ActivationTracker.watchMemory(m, fault);
+            }
+            while (held.holding() && !r.finished()) {
+                r = recovery.run(Long.MAX_VALUE, m.cpu.icount() + 1);
+                held.stepped(m);
             }
             if (!r.finished()) r = recovery.run(Long.MAX_VALUE, budget);
         } else if (!r.finished()) {
@@ -152,7 +247,12 @@ public final class Campaign {
             activation = ActivationTracker.Activation.ACTIVATED; // it did something, after the window
         }
         String detail = finished ? r.message() : "still running after " + budget + " instructions";
+        RecoveryManager.Outcome o = first[0];
+        Trace trace = new Trace(injectedNanos, firstSharing, o == null ? -1 : o.detection().icount(),
+                o == null ? -1 : o.detection().guestNanos(), o == null ? null : o.detection().detector(), newestAtFirst[0],
+                o == null || o.target() == null ? -1 : o.target().id(), o == null || o.target() == null ? -1 : o.target().icount(),
+                rollbacks[0], recovery.reexecutedInstructions(), held.reapplied());
         return new Result(index, fault, activation, outcome, recovery.detections(), recovery.recoveries(),
-                recovery.escalations(), m.cpu.icount(), detail);
+                recovery.escalations(), m.cpu.icount(), detail, trace);
     }
 }

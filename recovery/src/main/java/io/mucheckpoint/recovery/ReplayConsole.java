@@ -25,6 +25,7 @@ public final class ReplayConsole implements ConsoleSink {
     private final Map<Integer, Long> positionAt = new HashMap<>();
     private long divergences;
     private Runnable progress = () -> {};
+    private java.util.function.IntConsumer printed = b -> {};
     private final boolean userFacing;
 
     /** A console the user watches: a divergence is worth a warning on the terminal. */
@@ -46,9 +47,15 @@ public final class ReplayConsole implements ConsoleSink {
         progress = r;
     }
 
+    /** Called with every byte the guest prints, replayed or not (for detectors that read the console). */
+    public void onPrinted(java.util.function.IntConsumer l) {
+        printed = l;
+    }
+
     @Override
     public void write(int b) {
         progress.run();
+        printed.accept(b);
         if (position < delivered) {
             if (history[(int) position] == (byte) b) {
                 position++;
