@@ -138,7 +138,11 @@ final class InjectCommand implements Callable<Integer> {
             throw new VmmException(ExitStatus.GUEST_CRASH, e.getMessage());
         }
         List<String> patterns = consolePatterns();
-        first.withConsolePatterns(patterns);
+        try {
+            first.withConsolePatterns(patterns);
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, "--console-detect: " + e.getMessage());
+        }
         Campaign.Golden g = first.golden();
         FaultPlan plan;
         try {

@@ -54,6 +54,7 @@ public final class Campaign {
      * @param detector the detector that fired first
      * @param newestId the newest checkpoint when the first detection was handled
      * @param targetId the checkpoint the first rollback went to
+     * @param targetIcount its instruction count
      * @param rollbacks rollbacks in all (first ones and escalations)
      * @param reexecuted instructions the rollbacks undid, to be run again
      * @param reapplied times a stuck-at fault's bits were set again after the guest changed them
@@ -114,8 +115,18 @@ public final class Campaign {
         this.golden = goldenRun();
     }
 
-    /** Each injection also reads the console for these patterns (a {@link ConsolePatternDetector}); none by default. */
+    /**
+     * Each injection also reads the console for these patterns (a {@link ConsolePatternDetector});
+     * none by default. Refused if the golden run's own output has one: every run would be "detected".
+     */
     public Campaign withConsolePatterns(List<String> patterns) {
+        if (!patterns.isEmpty()) {
+            ConsolePatternDetector d = new ConsolePatternDetector(patterns);
+            for (byte b : golden.output()) {
+                String p = d.accept(b & 0xFF);
+                if (p != null) throw new IllegalArgumentException("the golden run itself printed '" + p + "': not a console pattern for this guest");
+            }
+        }
         consolePatterns = List.copyOf(patterns);
         return this;
     }
