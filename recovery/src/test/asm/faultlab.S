@@ -14,6 +14,13 @@
  *             port 0x528): a flip in the buffer during the loop is detected only at the end
  *   4 echo:   reads 16 bytes from COM1 (polling the line status), writing each back with a line of
  *             busy work in between, then prints the result line: input and output across rollbacks
+ *   5 print, then check: EBX holds a value through a long loop (hold_loop), is printed as
+ *             "sum=XXXXXXXX", and only then compared with its copy in memory; on a mismatch the
+ *             guest reports a failed self-check and goes on (prints the result line and exits), as
+ *             a logging guest would: a flip in EBX during the loop puts a wrong line on the console
+ *             before the detection, and anything after the detection shows whether the run stopped
+ *   6 hang:   a counting loop (hang_loop) ends when ECX reaches zero by steps of two: with bit 0
+ *             of ECX flipped it never ends, and the guest prints nothing (a watchdog's case)
  */
         .code32
         .text
@@ -51,7 +58,38 @@ _start:
         je      callptr
         cmp     $4, %ebp
         je      echo
+        cmp     $5, %ebp
+        je      printcheck
+        cmp     $6, %ebp
+        je      hang
         jmp     late
+
+printcheck:
+        mov     $0x1234abcd, %ebx
+        mov     %ebx, saved_sum
+        .globl hold_loop
+hold_loop:
+        mov     $1000000, %ecx
+14:     dec     %ecx
+        jnz     14b
+        mov     $summsg, %esi
+        mov     %ebx, %eax
+        call    print_line
+        cmp     saved_sum, %ebx
+        je      15f
+        mov     $0x00005005, %eax
+        mov     $0x528, %dx
+        out     %eax, (%dx)                 /* self-check failed; the guest goes on */
+15:     mov     %ebx, %eax
+        jmp     print_eax_exit
+
+hang:   mov     $-2000000, %ecx
+        .globl hang_loop
+hang_loop:
+16:     add     $2, %ecx
+        jnz     16b
+        mov     $42, %eax
+        jmp     print_eax_exit
 
 echo:   mov     $16, %edi
         xor     %ebx, %ebx
@@ -135,8 +173,19 @@ sum_buffer:
 
 /* Prints "result=XXXXXXXX\n" for EAX on COM1 and exits with status 0. */
 print_eax_exit:
-        mov     %eax, %ebx
         mov     $msg, %esi
+        call    print_line
+        mov     $0xF4, %dx
+        xor     %eax, %eax
+        out     %eax, (%dx)
+        cli
+10:     hlt
+        jmp     10b
+
+/* Prints the string at ESI, then EAX as 8 hex digits and a newline; keeps EBX and EBP. */
+print_line:
+        push    %ebx
+        mov     %eax, %ebx
 7:      movzbl  (%esi), %eax
         test    %al, %al
         jz      8f
@@ -153,12 +202,8 @@ print_eax_exit:
         jnz     9b
         mov     $10, %eax
         call    putc
-        mov     $0xF4, %dx
-        xor     %eax, %eax
-        out     %eax, (%dx)
-        cli
-10:     hlt
-        jmp     10b
+        pop     %ebx
+        ret
 
 putc:   mov     $0x3F8, %dx
         out     %al, (%dx)
@@ -192,6 +237,7 @@ gdtr:   .word   23
 idtr:   .word   256 - 1
         .long   idt
 msg:    .asciz  "result="
+summsg: .asciz  "sum="
 hexdigits: .ascii "0123456789abcdef"
 saved_sum: .long 0
         .balign 4096
