@@ -135,20 +135,24 @@ public final class Campaign {
             m.memory.setAccessWatch(-1, null);
         }
         boolean finished = r.finished();
-        boolean outputOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus()
-                && Arrays.equals(console.deliveredBytes(), golden.output());
+        boolean exitOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus();
+        // The verdict is the user's: every byte the sink delivered, in order, including bytes of a
+        // timeline a rollback later corrected (the console's own record is that corrected timeline).
+        boolean seenOk = exitOk && Arrays.equals(out.toByteArray(), golden.output());
+        boolean endedRight = exitOk && Arrays.equals(console.deliveredBytes(), golden.output());
         boolean detected = recovery.detections() > 0;
         Outcome outcome;
         if (detected) {
-            outcome = outputOk ? Outcome.DETECTED_RECOVERED : Outcome.DETECTED_NOT_RECOVERED;
+            outcome = seenOk ? Outcome.DETECTED_RECOVERED
+                    : endedRight ? Outcome.DETECTED_RECOVERED_ESCAPED : Outcome.DETECTED_NOT_RECOVERED;
         } else if (!finished) {
             outcome = Outcome.HANG;
-        } else if (outputOk) {
+        } else if (seenOk) {
             outcome = activation == ActivationTracker.Activation.ACTIVATED ? Outcome.MASKED : Outcome.NOT_ACTIVATED;
         } else {
             outcome = Outcome.SDC;
         }
-        if (activation == ActivationTracker.Activation.DORMANT && (detected || !outputOk)) {
+        if (activation == ActivationTracker.Activation.DORMANT && (detected || !seenOk)) {
             activation = ActivationTracker.Activation.ACTIVATED; // it did something, after the window
         }
         String detail = finished ? r.message() : "still running after " + budget + " instructions";

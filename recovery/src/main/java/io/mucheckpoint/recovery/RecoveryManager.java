@@ -158,7 +158,7 @@ public final class RecoveryManager {
     /** A detector fired (on the machine's thread, possibly mid-instruction): handled at the next boundary. */
     private void detect(String detector, String detail) {
         pending.add(new Detection(detector, detail, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
-        machine.yieldRun();
+        engine.requestStop();
     }
 
     // --- the run loop ----------------------------------------------------------------------------------

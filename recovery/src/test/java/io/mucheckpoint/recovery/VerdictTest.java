@@ -1,0 +1,56 @@
+package io.mucheckpoint.recovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mucheckpoint.checkpoint.CheckpointEngine;
+import io.mucheckpoint.vmm.ConsoleCapture;
+import io.mucheckpoint.vmm.Machine;
+import io.mucheckpoint.vmm.RunResult;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Verdicts from what the user saw (issue 17, defects 1 and 2), with faultlab's scenario 5: EBX is
+ * held through a loop, printed as "sum=…", and only then checked. A flip of bit 4 of EBX during the
+ * loop prints sum=1234abdd (0x1234abcd ^ 0x10, from the program text) before the detection.
+ */
+class VerdictTest {
+    static final int HOLD_LOOP = FaultlabTest.LABELS.get("hold_loop");
+    static final long L = 50_000_000L; // covers the loop (about 2 million instructions, 20 ms)
+
+    static Fault flipInTheHeldValue() throws Exception {
+        return new Fault(Fault.Target.REG, FaultlabTest.EBX, 1 << 4, FaultlabTest.icountAt(5, HOLD_LOOP) + 1000);
+    }
+
+    @Test
+    void aDetectionStopsTheRunAtTheInstructionThatDetectedIt() throws Exception {
+        ConsoleCapture user = new ConsoleCapture();
+        ReplayConsole console = new ReplayConsole(user, false);
+        Machine m = new Machine(FaultlabTest.CONFIG, FaultlabTest.image(5), console, b -> {});
+        CheckpointEngine engine = new CheckpointEngine(m, FaultlabTest.checkpoints(L, 64));
+        RecoveryManager recovery = new RecoveryManager(m, engine, L, console);
+        List<String> seenAtDetection = new ArrayList<>();
+        recovery.addEventListener(e -> {
+            if (e.kind().equals("detected")) seenAtDetection.add(user.text());
+        });
+        Fault f = flipInTheHeldValue();
+        recovery.run(Long.MAX_VALUE, f.icount());
+        FaultInjector.inject(m, f);
+        RunResult r = recovery.run(Long.MAX_VALUE, Long.MAX_VALUE);
+        assertEquals(RunResult.Kind.EXIT, r.kind(), r.message());
+        assertEquals(1, seenAtDetection.size(), seenAtDetection.toString());
+        // The guest goes on after reporting; had the run gone on, its result line would be out too.
+        assertEquals("sum=1234abdd\n", seenAtDetection.get(0));
+        assertEquals(1, recovery.recoveries());
+    }
+
+    @Test
+    void wrongOutputBeforeTheDetectionIsNotCountedAsRecovered() throws Exception {
+        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(5), FaultlabTest.checkpoints(L, 64), 0);
+        Campaign.Result r = c.inject(0, flipInTheHeldValue(), null);
+        assertEquals(Outcome.DETECTED_RECOVERED_ESCAPED, r.outcome(), r.detail());
+    }
+}
