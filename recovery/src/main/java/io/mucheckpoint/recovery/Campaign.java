@@ -31,6 +31,7 @@ public final class Campaign {
     private final CheckpointConfig checkpoints;
     private final long watchdogNanos;
     private final Golden golden;
+    private boolean outputCommit;
 
     /** The reference run: its output, status, length and the pages it used. */
     public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages) {}
@@ -50,6 +51,15 @@ public final class Campaign {
 
     public Golden golden() {
         return golden;
+    }
+
+    /**
+     * Output commit for the injected runs ({@code --output-commit latency}): console output is held
+     * until the checkpoint after it is older than the latency bound.
+     */
+    public Campaign withOutputCommit(boolean on) {
+        outputCommit = on;
+        return this;
     }
 
     private Golden goldenRun() throws LoadException {
@@ -103,6 +113,7 @@ public final class Campaign {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ReplayConsole console = new ReplayConsole(out::write, false);
         Machine m = new Machine(machineConfig, image, console, b -> {});
+        if (outputCommit) console.withOutputCommit(checkpoints.latencyNanos(), m.clock::nanos);
         CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
         RecoveryManager recovery = new RecoveryManager(m, engine, checkpoints.latencyNanos(), console).withWatchdog(watchdogNanos);
         if (events != null) recovery.addEventListener(events);
@@ -134,6 +145,7 @@ public final class Campaign {
             activation = watch.result();
             m.memory.setAccessWatch(-1, null);
         }
+        console.releaseAll(); // what was held goes out when the run ends, right or wrong
         boolean finished = r.finished();
         boolean exitOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus();
         // The verdict is the user's: every byte the sink delivered, in order, including bytes of a

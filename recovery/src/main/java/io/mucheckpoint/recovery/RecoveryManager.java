@@ -89,7 +89,7 @@ public final class RecoveryManager {
         });
         if (console != null) {
             console.onProgress(this::progress);
-            engine.addBoundaryListener(c -> console.checkpointTaken(c.id()));
+            engine.addBoundaryListener(c -> console.checkpointTaken(c.id(), c.guestNanos()));
         }
         lastProgressTicks = machine.clock.now();
     }
@@ -172,10 +172,14 @@ public final class RecoveryManager {
             long icountTarget = Math.min(icountLimit, input.nextDue());
             long tickTarget = tickLimit;
             if (watchdogNanos > 0) tickTarget = Math.min(tickTarget, lastProgressTicks + machine.clock.fromNanos(watchdogNanos) + 1);
+            if (console != null && console.nextReleaseNanos() != Long.MAX_VALUE) {
+                tickTarget = Math.min(tickTarget, Math.max(machine.clock.now() + 1, machine.clock.fromNanos(console.nextReleaseNanos())));
+            }
             machine.setInputHeld(input.replaying());
             RunResult r = engine.run(tickTarget, icountTarget);
             input.deliverDue(machine);
             RunResult after = afterSlice(r);
+            releaseOutput(after != null ? after : r);
             if (after != null) {
                 if (after.kind() == RunResult.Kind.LIMIT) continue; // recovered: go on
                 return after;
@@ -219,6 +223,16 @@ public final class RecoveryManager {
             episodeTarget = -1;
         }
         return null;
+    }
+
+    /**
+     * Output commit: held output goes out when its checkpoint is old enough, and all of it when the
+     * run ends or the guest waits for input with no timer armed (nothing more can come to seal it).
+     */
+    private void releaseOutput(RunResult r) {
+        if (console == null || !console.holdsOutput()) return;
+        if (r.finished() || r.kind() == RunResult.Kind.IDLE) console.releaseAll();
+        else console.release(machine.clock.toNanos(machine.clock.now()));
     }
 
     /** Triple faults and dead halts are detections too. */

@@ -53,4 +53,45 @@ class VerdictTest {
         Campaign.Result r = c.inject(0, flipInTheHeldValue(), null);
         assertEquals(Outcome.DETECTED_RECOVERED_ESCAPED, r.outcome(), r.detail());
     }
+
+    @Test
+    void withOutputCommitTheWrongLineNeverReachesTheConsole() throws Exception {
+        Fault f = flipInTheHeldValue();
+        Campaign immediate = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(5), FaultlabTest.checkpoints(L, 64), 0);
+        assertEquals(Outcome.DETECTED_RECOVERED_ESCAPED, immediate.inject(0, f, null).outcome());
+        Campaign held = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(5), FaultlabTest.checkpoints(L, 64), 0)
+                .withOutputCommit(true);
+        Campaign.Result r = held.inject(0, f, null);
+        assertEquals(Outcome.DETECTED_RECOVERED, r.outcome(), r.detail());
+        assertEquals(1, r.recoveries());
+    }
+
+    @Test
+    void heldOutputGoesOutWhenItsCheckpointIsOlderThanTheBound() {
+        ConsoleCapture user = new ConsoleCapture();
+        long[] now = {0};
+        ReplayConsole c = new ReplayConsole(user, false).withOutputCommit(10, () -> now[0]);
+        c.checkpointTaken(0, 0);
+        now[0] = 3;
+        c.write('a');
+        c.release(now[0]);
+        assertEquals("", user.text(), "no checkpoint after the byte yet");
+        now[0] = 5;
+        c.checkpointTaken(1, 5); // the checkpoint after 'a': it may go out at 15
+        now[0] = 7;
+        c.write('b');
+        c.release(14);
+        assertEquals("", user.text());
+        c.release(15);
+        assertEquals("a", user.text(), "'b' waits for a checkpoint after it");
+        now[0] = 20;
+        c.checkpointTaken(2, 20);
+        c.write('x'); // written after checkpoint 2, then rolled back to it: never shown
+        c.rolledBack(2, false);
+        c.write('c');
+        now[0] = 30;
+        c.releaseAll();
+        assertEquals("abc", user.text());
+        assertEquals(new ReplayConsole.HeldOutput(3, (12 + 23 + 10) / 3, 23), c.heldOutput(), "a 15-3, b 30-7, c 30-20");
+    }
 }
