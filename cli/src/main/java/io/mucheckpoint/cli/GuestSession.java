@@ -563,6 +563,7 @@ final class GuestSession implements AutoCloseable {
                 if (autoRecover && recovery != null) {
                     RunResult after = recovery.afterSlice(r);
                     if (after != null) r = after;
+                    recovery.releaseOutput(r);
                 }
                 output.tick();
                 if (d != null && !r.finished()) {
@@ -582,6 +583,7 @@ final class GuestSession implements AutoCloseable {
             failure = e;
             finish(new RunResult(RunResult.Kind.TRIPLE_FAULT, 0, "internal error in the VMM: " + e));
         } finally {
+            replay.releaseAll();
             output.flush();
         }
     }

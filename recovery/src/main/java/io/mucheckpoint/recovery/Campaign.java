@@ -33,20 +33,41 @@ public final class Campaign {
     private final Golden golden;
     private boolean outputCommit;
 
-    /** The reference run: its output, status, length and the pages it used. */
-    public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages) {}
+    /** {@code watchdogNanos} that asks for a watchdog sized from the golden run. */
+    public static final long WATCHDOG_AUTO = -1;
+    /** The automatic watchdog: this many times the golden run's longest gap between progress markers. */
+    public static final int WATCHDOG_FACTOR = 4;
+
+    /**
+     * The reference run: its output, status, length, the pages it used, and the longest stretch of
+     * guest time (and of instructions) without a progress marker (a console byte or a heartbeat),
+     * counting from the start and up to the exit.
+     */
+    public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages,
+                         long longestSilenceNanos, long longestSilenceInstructions) {
+        /** The hang watchdog a campaign uses unless told otherwise: a silence {@link #WATCHDOG_FACTOR} times the longest. */
+        public long watchdogNanos() {
+            return Math.max(1, longestSilenceNanos) * WATCHDOG_FACTOR;
+        }
+    }
 
     /** One injection's result. */
     public record Result(int index, Fault fault, ActivationTracker.Activation activation, Outcome outcome, int detections,
                          int recoveries, int escalations, long instructions, String detail) {}
 
+    /** @param watchdogNanos the hang watchdog of the injected runs: 0 off, {@link #WATCHDOG_AUTO} sized from the golden run */
     public Campaign(MachineConfig machineConfig, GuestImage image, CheckpointConfig checkpoints, long watchdogNanos)
             throws LoadException {
         this.machineConfig = machineConfig;
         this.image = image;
         this.checkpoints = checkpoints;
-        this.watchdogNanos = watchdogNanos;
         this.golden = goldenRun();
+        this.watchdogNanos = watchdogNanos == WATCHDOG_AUTO ? golden.watchdogNanos() : watchdogNanos;
+    }
+
+    /** The watchdog the injected runs use (guest ns; 0: off). */
+    public long watchdogNanos() {
+        return watchdogNanos;
     }
 
     public Golden golden() {
@@ -64,7 +85,27 @@ public final class Campaign {
 
     private Golden goldenRun() throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Machine m = new Machine(machineConfig, image, out::write, b -> {});
+        Machine[] machine = {null};
+        long[] silence = {0, 0, 0, 0}; // the last marker's guest time and instruction; the longest gaps
+        Runnable marker = () -> {
+            Machine mm = machine[0];
+            long now = mm.clock.nanos(), icount = mm.cpu.icount();
+            silence[2] = Math.max(silence[2], now - silence[0]);
+            silence[3] = Math.max(silence[3], icount - silence[1]);
+            silence[0] = now;
+            silence[1] = icount;
+        };
+        Machine m = new Machine(machineConfig, image, b -> {
+            marker.run();
+            out.write(b);
+        }, b -> {});
+        machine[0] = m;
+        m.addGuestServicesListener(new io.mucheckpoint.vmm.dev.GuestServicesListener() {
+            @Override
+            public void heartbeat(int value) {
+                marker.run();
+            }
+        });
         long[] used = new long[(m.memory.pageCount() + 63) >>> 6];
         long[] scratch = new long[used.length];
         RunResult r;
@@ -78,8 +119,9 @@ public final class Campaign {
         for (int w = 0; w < used.length; w++) {
             for (long bits = used[w]; bits != 0; bits &= bits - 1) pages.add((w << 6) + Long.numberOfTrailingZeros(bits));
         }
+        marker.run(); // the silence before the exit counts too
         return new Golden(out.toByteArray(), r.exitStatus(), m.cpu.icount(), m.clock.toNanos(m.clock.now()),
-                pages.stream().mapToInt(Integer::intValue).toArray());
+                pages.stream().mapToInt(Integer::intValue).toArray(), silence[2], silence[3]);
     }
 
     /** Runs injections {@code from..to-1} of {@code plan} on {@code workers} threads; {@code progress} hears each finish. */
