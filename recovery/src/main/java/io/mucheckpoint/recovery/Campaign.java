@@ -124,7 +124,25 @@ public final class Campaign {
                 pages.stream().mapToInt(Integer::intValue).toArray(), silence[2], silence[3]);
     }
 
-    /** Runs injections {@code from..to-1} of {@code plan} on {@code workers} threads; {@code progress} hears each finish. */
+    /** Set by {@link #stop}: injections not yet finished are abandoned. */
+    private volatile boolean stopping;
+
+    /**
+     * Stops the campaign soon (the user pressed Ctrl-C): {@link #run} returns the injections that had
+     * finished; those running are abandoned within a few million instructions, not counted.
+     */
+    public void stop() {
+        stopping = true;
+    }
+
+    public boolean stopped() {
+        return stopping;
+    }
+
+    /**
+     * Runs injections {@code from..to-1} of {@code plan} on {@code workers} threads; {@code progress}
+     * hears each finish. After {@link #stop}, returns the finished ones only, in index order.
+     */
     public List<Result> run(FaultPlan plan, int from, int to, int workers, IntConsumer progress) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
             Thread t = new Thread(r, "injection");
@@ -137,23 +155,52 @@ public final class Campaign {
             for (int i = from; i < to; i++) {
                 int index = i;
                 futures.add(pool.submit(() -> {
+                    if (stopping) return null;
                     Result res = inject(index, plan.fault(index), null);
-                    progress.accept(done.incrementAndGet());
+                    if (res != null) progress.accept(done.incrementAndGet());
                     return res;
                 }));
             }
             List<Result> out = new ArrayList<>();
-            for (Future<Result> f : futures) out.add(f.get());
+            for (Future<Result> f : futures) {
+                Result res = f.get();
+                if (res != null) out.add(res);
+            }
             return out;
         } finally {
             pool.shutdownNow();
         }
     }
 
+    /** Instructions between looks at {@link #stop}. */
+    private static final long STOP_CHECK = 5_000_000;
+
+    /** Runs to the budget (or the end), a slice at a time so that {@link #stop} is heard; null if stopped. */
+    private RunResult runOn(Machine m, RecoveryManager recovery, long budget) {
+        while (true) {
+            if (stopping) return null;
+            long limit = Math.min(budget, m.cpu.icount() + STOP_CHECK);
+            RunResult r = recovery.run(Long.MAX_VALUE, limit);
+            if (r.kind() != RunResult.Kind.LIMIT || limit == budget) return r;
+        }
+    }
+
     /** One injection from a clean start; {@code events} (may be null) hears every recovery event. */
     public Result inject(int index, Fault fault, java.util.function.Consumer<RecoveryManager.Event> events) throws LoadException {
+        return inject(index, fault, events, b -> {});
+    }
+
+    /**
+     * One injection, with every byte the user would have seen passed on to {@code seen} as it is
+     * delivered (for {@code vmm inject --replay}). Returns null if the campaign was stopped meanwhile.
+     */
+    public Result inject(int index, Fault fault, java.util.function.Consumer<RecoveryManager.Event> events,
+                         io.mucheckpoint.vmm.dev.ConsoleSink seen) throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ReplayConsole console = new ReplayConsole(out::write, false);
+        ReplayConsole console = new ReplayConsole(b -> {
+            out.write(b);
+            seen.write(b);
+        }, false);
         Machine m = new Machine(machineConfig, image, console, b -> {});
         if (outputCommit) console.withOutputCommit(checkpoints.latencyNanos(), m.clock::nanos);
         CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
@@ -179,10 +226,11 @@ public final class Campaign {
             } else {
                 watch = ActivationTracker.watchMemory(m, fault);
             }
-            if (!r.finished()) r = recovery.run(Long.MAX_VALUE, budget);
+            if (!r.finished()) r = runOn(m, recovery, budget);
         } else if (!r.finished()) {
-            r = recovery.run(Long.MAX_VALUE, budget);
+            r = runOn(m, recovery, budget);
         }
+        if (r == null) return null;
         if (watch != null) {
             activation = watch.result();
             m.memory.setAccessWatch(-1, null);
