@@ -64,12 +64,12 @@ class InjectCommandTest {
 
     @Test
     void theProgressEstimateCoversTheWholeSweep() {
-        CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "10", "--seed", "2", "--sweep-latency", "0,10ms",
+        CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "5", "--seed", "2", "--sweep-latency", "0,10ms",
                 "--workers", "1");
         assertEquals(0, r.status, r.toString());
         // Off a terminal a line per tenth of the sweep: the count runs over both bounds.
-        assertTrue(r.err.contains("L=0 (1/2): 2/20 injections of the sweep (10%)"), r.err);
-        assertTrue(r.err.contains("L=10ms (2/2): 12/20 injections of the sweep (60%)"), r.err);
+        assertTrue(r.err.contains("L=0 (1/2): 1/10 injections of the sweep (10%)"), r.err);
+        assertTrue(r.err.contains("L=10ms (2/2): 6/10 injections of the sweep (60%)"), r.err);
     }
 
     @Test
