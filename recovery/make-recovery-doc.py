@@ -67,7 +67,14 @@ def main(paths):
     out.append(f"Machine: {cpu}, {platform.system()} {platform.release()}; generated {datetime.date.today()}.\n")
     out.append("Each injection starts the guest afresh with checkpointing and automatic recovery, flips the chosen bits "
                "at the chosen instruction, runs to the end (or a budget of three times the golden run) and is classified "
-               "against the golden run's output. Percentages carry 95 % Wilson confidence intervals.\n")
+               "against the golden run's output by every byte the console delivered, in order: bytes of a timeline that a "
+               "rollback later corrected count, since the user saw them. A run that was detected, rolled back and ended "
+               "with the right output after wrong bytes had reached the console is *detected, recovered, wrong output "
+               "escaped*; only runs that showed no wrong byte are *detected, recovered*. A detection stops the run at the "
+               "instruction that made it. Campaigns run with a hang watchdog (by default four times the golden run's "
+               "longest stretch without console output or heartbeat), so a hang is a detection. With `--output-commit "
+               "latency` console output is held until the checkpoint after it is older than the latency bound L: an "
+               "error detected within L never shows. Percentages carry 95 % Wilson confidence intervals.\n")
     out.append("*Activation* says whether the corrupted location was read before it was overwritten (memory: watched "
                "exactly; processor state: compared in lockstep with a golden copy for up to 100,000 instructions). "
                "A fault that is *not activated* cannot affect the run; *masked* ones were used but did not change the output.\n")
