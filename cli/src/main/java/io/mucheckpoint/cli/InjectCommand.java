@@ -122,7 +122,8 @@ final class InjectCommand implements Callable<Integer> {
         StringBuilder out = new StringBuilder("{\"command\":\"vmm " + String.join(" ", commandLine).replace("\"", "'")
                 + "\",\"workload\":\"" + image.name() + "\",\"seed\":" + seed + ",\"faults\":" + faults
                 + ",\"target\":\"" + target + "\",\"bits\":" + bits + ",\"keep\":" + base.keep() + ",\"interval\":\""
-                + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"runs\":[");
+                + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"watchdogNanos\":" + first.watchdogNanos()
+                + ",\"outputCommit\":\"" + outputCommit + "\",\"runs\":[");
         CampaignChart chart = new CampaignChart(String.format(Locale.ROOT, "Outcomes of %d injections into %s (%s, seed %d)",
                 faults, image.name(), target, seed));
         Progress progress = new Progress(err, faults * latencies.size());
