@@ -221,13 +221,22 @@ public final class RecoveryManager {
             }
             return new RunResult(RunResult.Kind.GUEST_ERROR, 0, "unrecoverable " + d.detector() + ": " + o.message());
         }
-        if (hangProgressIcount >= 0 ? lastProgressIcount > hangProgressIcount : episode != null && machine.cpu.icount() > episode.icount()
-                && machine.clock.toNanos(machine.clock.now()) > episode.guestNanos() + latencyNanos) {
+        if (episode != null && episodeOver()) {
             emit("recovered", (hangProgressIcount >= 0 ? "the guest made progress it had not made before the hang: "
                     : "the guest ran past the detection point: ") + episode.detector() + " episode over");
             endEpisode();
         }
         return null;
+    }
+
+    /**
+     * Whether the guest got past the episode's error: a hang is over only when the guest makes
+     * progress it had not made before the hang (running on is what a hung guest does); any other
+     * error when the guest ran past the detection point by more than L.
+     */
+    private boolean episodeOver() {
+        if (hangProgressIcount >= 0) return lastProgressIcount > hangProgressIcount;
+        return machine.cpu.icount() > episode.icount() && machine.clock.toNanos(machine.clock.now()) > episode.guestNanos() + latencyNanos;
     }
 
     /**
