@@ -130,38 +130,38 @@ final class InjectCommand implements Callable<Integer> {
         Interruption interruption = new Interruption();
         boolean interrupted = false;
         try {
-          for (int li = 0; li < latencies.size() && !interrupted; li++) {
-            long l = latencies.get(li);
-            Campaign c = li == 0 ? first : new Campaign(mc, image, base.withLatencyNanos(l), watchdogNanos).withOutputCommit(held);
-            interruption.watch(c);
-            long t0 = System.nanoTime();
-            progress.bound("L=" + Units.formatNanos(l) + (latencies.size() > 1 ? " (" + (li + 1) + "/" + latencies.size() + ")" : ""));
-            List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
-            interrupted = c.stopped();
-            progress.finish(results.size(), System.nanoTime() - t0);
-            CampaignSummary s = CampaignSummary.of(l, base.keep(), results);
-            if (interrupted) {
-                err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at L = %s%s%n", results.size(), faults,
-                        Units.formatNanos(l), li + 1 < latencies.size() ? "; the other latency bounds were not run" : "");
+            for (int li = 0; li < latencies.size() && !interrupted; li++) {
+                long l = latencies.get(li);
+                Campaign c = li == 0 ? first : new Campaign(mc, image, base.withLatencyNanos(l), watchdogNanos).withOutputCommit(held);
+                interruption.watch(c);
+                long t0 = System.nanoTime();
+                progress.bound("L=" + Units.formatNanos(l) + (latencies.size() > 1 ? " (" + (li + 1) + "/" + latencies.size() + ")" : ""));
+                List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
+                interrupted = c.stopped();
+                progress.finish(results.size(), System.nanoTime() - t0);
+                CampaignSummary s = CampaignSummary.of(l, base.keep(), results);
+                if (interrupted) {
+                    err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at L = %s%s%n", results.size(), faults,
+                            Units.formatNanos(l), li + 1 < latencies.size() ? "; the other latency bounds were not run" : "");
+                }
+                System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d)%s:%n",
+                        Units.formatNanos(l), base.keep(), results.size(), target, seed, interrupted ? ", interrupted" : "");
+                System.out.print(s.table());
+                chart.add("L=" + Units.formatNanos(l), s);
+                if (li > 0) out.append(',');
+                out.append("{\"latencyNanos\":").append(l).append(",\"summary\":").append(s.toJson()).append(",\"results\":[");
+                for (int i = 0; i < results.size(); i++) {
+                    Campaign.Result r = results.get(i);
+                    if (i > 0) out.append(',');
+                    out.append(String.format(Locale.ROOT,
+                            "{\"index\":%d,\"fault\":\"%s\",\"target\":\"%s\",\"location\":\"%s\",\"mask\":%d,\"at\":%d,"
+                                    + "\"activation\":\"%s\",\"outcome\":\"%s\",\"detections\":%d,\"recoveries\":%d,\"escalations\":%d}",
+                            r.index(), r.fault().toString().replace("\"", "'"), r.fault().target(), r.fault().location(),
+                            r.fault().mask(), r.fault().icount(), r.activation(), r.outcome(), r.detections(), r.recoveries(),
+                            r.escalations()));
+                }
+                out.append("]}");
             }
-            System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d)%s:%n",
-                    Units.formatNanos(l), base.keep(), results.size(), target, seed, interrupted ? ", interrupted" : "");
-            System.out.print(s.table());
-            chart.add("L=" + Units.formatNanos(l), s);
-            if (li > 0) out.append(',');
-            out.append("{\"latencyNanos\":").append(l).append(",\"summary\":").append(s.toJson()).append(",\"results\":[");
-            for (int i = 0; i < results.size(); i++) {
-                Campaign.Result r = results.get(i);
-                if (i > 0) out.append(',');
-                out.append(String.format(Locale.ROOT,
-                        "{\"index\":%d,\"fault\":\"%s\",\"target\":\"%s\",\"location\":\"%s\",\"mask\":%d,\"at\":%d,"
-                                + "\"activation\":\"%s\",\"outcome\":\"%s\",\"detections\":%d,\"recoveries\":%d,\"escalations\":%d}",
-                        r.index(), r.fault().toString().replace("\"", "'"), r.fault().target(), r.fault().location(),
-                        r.fault().mask(), r.fault().icount(), r.activation(), r.outcome(), r.detections(), r.recoveries(),
-                        r.escalations()));
-            }
-            out.append("]}");
-          }
         } finally {
             interruption.close();
         }
