@@ -5,6 +5,7 @@
 # ~/.cache/mucheckpoint/linux when that is not writable).
 #
 # Usage: guests/linux/build.sh            prints the paths of the kernel and the initramfs
+# (and builds programs/programs.gz, the real programs of the overhead suite: see programs.sh)
 # The initramfs's init mounts /proc, /sys and /dev, prints a banner, then runs the command in the
 # kernel parameter vmmcmd="..." (ending the VM through isa-debug-exit with the command's status)
 # or, without it, starts an interactive shell (and ends the VM when the shell exits). When the
@@ -83,5 +84,7 @@ INIT
   python3 "$here/newc.py" root | gzip -9 -n > initramfs.gz
   echo "$stamp" > built.stamp
 fi
+# The overhead suite's initramfs of real Debian programs, beside it (its own cache and stamp).
+VMM_LINUX_CACHE="$cache" "$here/programs.sh" >/dev/null || echo "build.sh: the programs initramfs (programs.sh) was not built" >&2
 echo "$cache/bzImage"
 echo "$cache/initramfs.gz"

@@ -14,12 +14,16 @@
  *             port 0x528): a flip in the buffer during the loop is detected only at the end
  *   4 echo:   reads 16 bytes from COM1 (polling the line status), writing each back with a line of
  *             busy work in between, then prints the result line: input and output across rollbacks
- *   5 print, then check: EBX holds a value through a long loop (hold_loop), is printed as
+ *   5 idle echo: a 1 kHz PIT tick, and the guest halts between ticks; each byte from COM1 (its
+ *             receive interrupt wakes the guest) is answered with the TSC read right then, in hex,
+ *             and the byte. Never exits: input that arrives while the guest halts must be replayed
+ *             at the same guest time, not merely the same instruction count
+ *   6 print, then check: EBX holds a value through a long loop (hold_loop), is printed as
  *             "sum=XXXXXXXX", and only then compared with its copy in memory; on a mismatch the
  *             guest reports a failed self-check and goes on (prints the result line and exits), as
  *             a logging guest would: a flip in EBX during the loop puts a wrong line on the console
  *             before the detection, and anything after the detection shows whether the run stopped
- *   6 hang:   a counting loop (hang_loop) ends when ECX reaches zero by steps of two: with bit 0
+ *   7 hang:   a counting loop (hang_loop) ends when ECX reaches zero by steps of two: with bit 0
  *             of ECX flipped it never ends, and the guest prints nothing (a watchdog's case)
  */
         .code32
@@ -59,8 +63,10 @@ _start:
         cmp     $4, %ebp
         je      echo
         cmp     $5, %ebp
-        je      printcheck
+        je      idle_echo
         cmp     $6, %ebp
+        je      printcheck
+        cmp     $7, %ebp
         je      hang
         jmp     late
 
@@ -70,26 +76,140 @@ printcheck:
         .globl hold_loop
 hold_loop:
         mov     $1000000, %ecx
-14:     dec     %ecx
-        jnz     14b
+40:     dec     %ecx
+        jnz     40b
         mov     $summsg, %esi
-        mov     %ebx, %eax
-        call    print_line
+41:     movzbl  (%esi), %eax
+        test    %al, %al
+        jz      42f
+        call    putc
+        inc     %esi
+        jmp     41b
+42:     call    put_hex                     /* EBX, as the guest holds it */
+        mov     $10, %eax
+        call    putc
         cmp     saved_sum, %ebx
-        je      15f
-        mov     $0x00005005, %eax
+        je      43f
+        mov     $0x00005006, %eax
         mov     $0x528, %dx
         out     %eax, (%dx)                 /* self-check failed; the guest goes on */
-15:     mov     %ebx, %eax
+43:     mov     %ebx, %eax
         jmp     print_eax_exit
 
 hang:   mov     $-2000000, %ecx
         .globl hang_loop
 hang_loop:
-16:     add     $2, %ecx
-        jnz     16b
+44:     add     $2, %ecx
+        jnz     44b
         mov     $42, %eax
         jmp     print_eax_exit
+
+idle_echo:
+        /* IRQ 0 and 4 gates at vectors 0x20 and 0x24 */
+        mov     $irq0, %eax
+        mov     $(idt + 0x20 * 8), %edi
+        call    set_gate
+        mov     $irq4, %eax
+        mov     $(idt + 0x24 * 8), %edi
+        call    set_gate
+        /* 8259s: vectors 0x20/0x28, only IRQ 0 and 4 unmasked */
+        mov     $0x11, %al
+        out     %al, $0x20
+        out     %al, $0xA0
+        mov     $0x20, %al
+        out     %al, $0x21
+        mov     $0x28, %al
+        out     %al, $0xA1
+        mov     $4, %al
+        out     %al, $0x21
+        mov     $2, %al
+        out     %al, $0xA1
+        mov     $1, %al
+        out     %al, $0x21
+        out     %al, $0xA1
+        mov     $0xEE, %al
+        out     %al, $0x21
+        mov     $0xFF, %al
+        out     %al, $0xA1
+        /* PIT channel 0, rate generator at about 1 kHz */
+        mov     $0x34, %al
+        out     %al, $0x43
+        mov     $1193 & 0xFF, %al
+        out     %al, $0x40
+        mov     $1193 >> 8, %al
+        out     %al, $0x40
+        /* COM1: receive interrupt on, OUT2 gates the IRQ */
+        mov     $0x3F9, %dx
+        mov     $1, %al
+        out     %al, (%dx)
+        mov     $0x3FC, %dx
+        mov     $0x08, %al
+        out     %al, (%dx)
+14:     cli
+        cmpb    $0, rxflag
+        jne     15f
+        sti
+        hlt
+        jmp     14b
+15:     movb    $0, rxflag
+        sti
+        rdtsc
+        mov     %edx, %ebx
+        call    put_hex
+        mov     %eax, %ebx
+        call    put_hex
+        mov     $' ', %eax
+        call    putc
+        movzbl  rxbyte, %eax
+        call    putc
+        mov     $10, %eax
+        call    putc
+        jmp     14b
+
+/* EAX = handler, EDI = the gate: a 32-bit interrupt gate in the flat code segment */
+set_gate:
+        mov     %ax, (%edi)
+        movw    $0x08, 2(%edi)
+        movw    $0x8E00, 4(%edi)
+        shr     $16, %eax
+        mov     %ax, 6(%edi)
+        ret
+
+/* Prints EBX as 8 hex digits; keeps EAX and EDX */
+put_hex:
+        push    %eax
+        push    %edx
+        push    %edi
+        mov     $8, %edi
+16:     rol     $4, %ebx
+        mov     %ebx, %eax
+        and     $0xF, %eax
+        movzbl  hexdigits(%eax), %eax
+        call    putc
+        dec     %edi
+        jnz     16b
+        pop     %edi
+        pop     %edx
+        pop     %eax
+        ret
+
+irq0:   push    %eax
+        mov     $0x20, %al
+        out     %al, $0x20
+        pop     %eax
+        iret
+
+irq4:   push    %eax
+        push    %edx
+        mov     $0x3F8, %dx
+        in      (%dx), %al
+        mov     %al, rxbyte
+        movb    $1, rxflag
+        mov     $0x20, %al
+        out     %al, $0x20
+        pop     %edx
+        pop     %eax
+        iret
 
 echo:   mov     $16, %edi
         xor     %ebx, %ebx
@@ -173,19 +293,8 @@ sum_buffer:
 
 /* Prints "result=XXXXXXXX\n" for EAX on COM1 and exits with status 0. */
 print_eax_exit:
-        mov     $msg, %esi
-        call    print_line
-        mov     $0xF4, %dx
-        xor     %eax, %eax
-        out     %eax, (%dx)
-        cli
-10:     hlt
-        jmp     10b
-
-/* Prints the string at ESI, then EAX as 8 hex digits and a newline; keeps EBX and EBP. */
-print_line:
-        push    %ebx
         mov     %eax, %ebx
+        mov     $msg, %esi
 7:      movzbl  (%esi), %eax
         test    %al, %al
         jz      8f
@@ -202,8 +311,12 @@ print_line:
         jnz     9b
         mov     $10, %eax
         call    putc
-        pop     %ebx
-        ret
+        mov     $0xF4, %dx
+        xor     %eax, %eax
+        out     %eax, (%dx)
+        cli
+10:     hlt
+        jmp     10b
 
 putc:   mov     $0x3F8, %dx
         out     %al, (%dx)
@@ -234,12 +347,14 @@ gdt:    .quad   0
         .quad   0x00CF92000000FFFF
 gdtr:   .word   23
         .long   gdt
-idtr:   .word   256 - 1
+idtr:   .word   0x30 * 8 - 1
         .long   idt
 msg:    .asciz  "result="
 summsg: .asciz  "sum="
 hexdigits: .ascii "0123456789abcdef"
 saved_sum: .long 0
+rxbyte: .byte 0
+rxflag: .byte 0
         .balign 4096
 buffer: .space  4096
-idt:    .space  256
+idt:    .space  0x30 * 8

@@ -66,6 +66,9 @@ public final class Report {
         md.append("Guest time runs at the default `--ips 100M`: 50 ms of guest time is 5,000,000 guest instructions. ")
                 .append("JMH runs each configuration in a fresh JVM; on 2 shared cores the error bars are wide ")
                 .append("(see the noise estimate under *Against the paper*).\n\n");
+        // The end-to-end and in-process overhead of benchmarks/overhead.sh, kept as that script's report wrote it.
+        Path measured = docs.resolve("data/overhead-section.md");
+        if (Files.isRegularFile(measured)) md.append(Files.readString(measured)).append('\n');
         speed();
         overhead();
         paper();

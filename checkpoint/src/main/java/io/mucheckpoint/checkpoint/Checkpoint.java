@@ -15,12 +15,15 @@ final class Checkpoint {
     final byte[] state;
     final int stateCrc;
     /** cow: pre-images of pages written since this checkpoint; copy: post-images dirtied up to it; full: all of RAM. */
-    final SavedPages pages = new SavedPages();
+    final SavedPages pages;
     /** Per drive: pre-images of the disk blocks written since this checkpoint (always an undo log, whatever the mode). */
     final SavedPages[] blocks;
     final EpochCounters epoch = new EpochCounters();
 
-    Checkpoint(int id, long icount, long ticks, long guestNanos, long hostNanos, byte[] state, int drives) {
+    /** @param pages an empty set for the page images (recycled from a dropped checkpoint, so its arrays are grown already) */
+    Checkpoint(int id, long icount, long ticks, long guestNanos, long hostNanos, byte[] state, int drives, SavedPages pages) {
+        if (pages.size() != 0) throw new IllegalArgumentException("a new checkpoint's page set must be empty");
+        this.pages = pages;
         this.blocks = new SavedPages[drives];
         for (int d = 0; d < drives; d++) blocks[d] = new SavedPages();
         this.id = id;
@@ -53,12 +56,16 @@ final class Checkpoint {
         int written;
         int hits;
         int waste;
+        /** Pre-copies given back to the memory budget unwritten (they count in neither hits nor waste). */
+        int reclaimed;
+        /** The budget was too short for this epoch's pre-copy, so none was made. */
+        boolean precopySkipped;
         boolean closed;
 
         void reset() {
             pauseNanos = precopyNanos = trapNanos = 0;
-            trapped = blocksTrapped = precopied = written = hits = waste = 0;
-            closed = false;
+            trapped = blocksTrapped = precopied = written = hits = waste = reclaimed = 0;
+            closed = precopySkipped = false;
         }
     }
 }

@@ -37,12 +37,21 @@ public final class CheckpointEngine {
     private DirtyPagePredictor predictor; // reconfigure may replace it
     private final BlockUndo blocks;
     private final List<Checkpoint> ring = new ArrayList<>();
+    /**
+     * Emptied page sets of dropped checkpoints, for the next ones: their arrays have grown to an
+     * epoch's size already, so capturing a page allocates nothing once the run is warm.
+     */
+    private final java.util.ArrayDeque<SavedPages> spareSets = new java.util.ArrayDeque<>();
     private final List<RollbackListener> listeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<CheckpointInfo>> boundaryListeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<String>> warningListeners = new CopyOnWriteArrayList<>();
     private final List<java.util.function.Consumer<CheckpointInfo>> epochListeners = new CopyOnWriteArrayList<>();
     private final long[] written;
     private final long[] predicted;
+    /** Pages whose speculative pre-copy is being given back (scratch for {@link #reclaimSpeculative}). */
+    private final long[] reclaim;
+    /** Whether the newest epoch still holds pre-copies that may be unwritten (and so reclaimable). */
+    private boolean speculativeLive;
     private long intervalTicks; // reconfigure may change it
     private final Totals totals = new Totals();
     private int nextId;
@@ -53,6 +62,8 @@ public final class CheckpointEngine {
     private boolean inBoundary;
     private boolean started;
     private long lastCoverageWarning = -1;
+    /** The one warning that --keep covers less than L has been given (since the last retune). */
+    private boolean keepShortWarned;
 
     /** Hears about rollbacks (the recovery layer keeps output and input consistent across them). */
     public interface RollbackListener {
@@ -87,6 +98,7 @@ public final class CheckpointEngine {
         int words = (memory.pageCount() + 63) >>> 6;
         this.written = new long[words];
         this.predicted = new long[words];
+        this.reclaim = new long[words];
         this.intervalTicks = ticksOf(config.interval());
         warnIfWindowShort();
     }
@@ -100,10 +112,13 @@ public final class CheckpointEngine {
     }
 
     private void warnIfWindowShort() {
+        keepShortWarned = false;
+        if (!config.keepCaps()) return;
         long covered = config.interval().instructions()
                 ? machine.clock.toNanos(config.interval().amount()) * (config.keep() - 1)
                 : config.interval().amount() * (config.keep() - 1);
         if (!config.hostClock() && covered < config.latencyNanos()) {
+            keepShortWarned = true;
             log.warn("--keep {} at {} intervals covers only {} ms of guest time, less than the latency bound of {} ms",
                     config.keep(), config.interval(), covered / 1_000_000, config.latencyNanos() / 1_000_000);
         }
@@ -204,10 +219,13 @@ public final class CheckpointEngine {
         for (Checkpoint c : ring) {
             c.pages.releaseAll(store);
             blocks.release(c);
+            spareSets.add(c.pages);
         }
         ring.clear();
         started = false;
         forceBoundary = false;
+        speculativeLive = false;
+        java.util.Arrays.fill(predicted, 0L);
         memory.setProtection(false);
         start();
     }
@@ -303,8 +321,9 @@ public final class CheckpointEngine {
     private Checkpoint newCheckpoint() {
         byte[] state = machine.saveState().encode();
         long ticks = machine.clock.now();
+        SavedPages pages = spareSets.isEmpty() ? new SavedPages() : spareSets.poll();
         return new Checkpoint(nextId++, machine.cpu.icount(), ticks, machine.clock.toNanos(ticks), System.nanoTime(), state,
-                blocks.drives());
+                blocks.drives(), pages);
     }
 
     private void boundary() {
@@ -313,8 +332,12 @@ public final class CheckpointEngine {
         if (forceBoundary) totals.earlyBoundaries++;
         forceBoundary = false;
         Checkpoint ended = newest();
+        speculativeLive = false; // the ended epoch's unwritten pre-copies are dropped by strategy.boundary
         memory.drainDirty(written);
         closeEpochCounters(ended);
+        Checkpoint.EpochCounters ee = ended.epoch;
+        predictor.learn(ee.hits, ee.waste, ee.trapped == 0 ? Double.NaN : (double) ee.trapNanos / ee.trapped,
+                ee.precopied == 0 ? Double.NaN : (double) ee.precopyNanos / ee.precopied);
         CheckpointInfo endedEpoch = epochListeners.isEmpty() ? null : info(ended);
         boolean fold = false;
         if (!strategy.usesTraps()) {
@@ -331,6 +354,7 @@ public final class CheckpointEngine {
             // place (a page at a time, so the store never holds both), as the budget allows.
             ((CopyStrategy) strategy).boundaryIntoBase(ring, next, written);
             Checkpoint dropped = ring.remove(0);
+            recycle(dropped);
             totals.dropped++;
             warn(String.format("checkpoint memory (%dM) cannot hold the base image and the %d MiB written since checkpoint %d: "
                     + "dropped it, only the new checkpoint %d is kept", config.memoryBudget() >> 20,
@@ -340,7 +364,7 @@ public final class CheckpointEngine {
         }
         if (strategy.usesTraps()) {
             memory.protectAll();
-            precopy(next);
+            precopy(next, ended.epoch.written);
         }
         blocks.newEpoch();
         retain();
@@ -350,6 +374,10 @@ public final class CheckpointEngine {
         totals.boundaries++;
         totals.pauseNanos += next.epoch.pauseNanos;
         totals.maxPauseNanos = Math.max(totals.maxPauseNanos, next.epoch.pauseNanos);
+        totals.pauses.add(next.epoch.pauseNanos);
+        long fixed = next.epoch.pauseNanos - next.epoch.precopyNanos;
+        totals.fixedNanos += fixed;
+        totals.maxFixedNanos = Math.max(totals.maxFixedNanos, fixed);
         if (endedEpoch != null) for (var l : epochListeners) l.accept(endedEpoch);
         announce(next);
     }
@@ -375,18 +403,60 @@ public final class CheckpointEngine {
         totals.add(e);
     }
 
-    private void precopy(Checkpoint next) {
+    /**
+     * Copies the predicted pages into the new epoch's log. A pre-copy is a guess: it may only use
+     * room that no checkpoint needs. The epoch is expected to write about as many pages as the last
+     * one ({@code expectedWrites}); unless the budget holds those and every predicted page besides,
+     * nothing is pre-copied. Should the guess still leave a trap short of room, the unwritten
+     * pre-copies are given back before any checkpoint is dropped ({@link #reclaimSpeculative}).
+     */
+    private void precopy(Checkpoint next, int expectedWrites) {
         long t = System.nanoTime();
         predictor.predict(written, predicted);
+        int want = popcount(predicted);
+        if (want == 0) return;
+        long freePages = (config.memoryBudget() - store.bytesInUse()) / PageStore.PAGE;
+        if (freePages < (long) want + expectedWrites) {
+            java.util.Arrays.fill(predicted, 0L);
+            next.epoch.precopySkipped = true;
+            totals.precopiesSkipped++;
+            return;
+        }
         int[] copied = {0};
         Strategy.forEachPage(predicted, memory.pageCount(), p -> {
-            makeRoomFor(1, next);
             strategy.save(p, next.pages);
             memory.markCaptured(p);
             copied[0]++;
         });
+        speculativeLive = true;
         next.epoch.precopied = copied[0];
         next.epoch.precopyNanos = System.nanoTime() - t;
+    }
+
+    /**
+     * Gives back the newest epoch's pre-copies of pages not written yet: their images leave the
+     * log and the pages are write-protected again, so a later write traps and saves the pre-image
+     * as if nothing had been predicted. Returns whether any room was freed.
+     */
+    private boolean reclaimSpeculative() {
+        if (!speculativeLive) return false;
+        speculativeLive = false;
+        Checkpoint c = newest();
+        java.util.Arrays.fill(reclaim, 0L);
+        int[] n = {0};
+        Strategy.forEachPage(predicted, memory.pageCount(), p -> {
+            if (memory.protectAgain(p)) {
+                reclaim[p >>> 6] |= 1L << (p & 63);
+                n[0]++;
+            }
+        });
+        if (n[0] == 0) return false;
+        for (int w = 0; w < predicted.length; w++) predicted[w] &= ~reclaim[w];
+        c.pages.retain(p -> !Strategy.bit(reclaim, p), store::release);
+        c.epoch.reclaimed += n[0];
+        totals.reclaimed += n[0];
+        log.debug("gave back {} unwritten pre-copies of checkpoint {} to the memory budget", n[0], c.id);
+        return true;
     }
 
     private void trap(int page) {
@@ -414,7 +484,27 @@ public final class CheckpointEngine {
      * turns out older than the bound assumed.
      */
     private void retain() {
-        while (ring.size() > config.keep()) dropOldest("--keep " + config.keep());
+        int needed = neededByWindow();
+        int limit = config.keepCaps() ? config.keep() : Math.max(config.keep(), needed);
+        while (ring.size() > limit) dropOldest(null);
+        if (config.keepCaps() && needed > config.keep() && !keepShortWarned && !config.hostClock()) {
+            keepShortWarned = true;
+            warn(String.format("--keep %d: the retained checkpoints cover %s of guest time, less than the latency bound of %s;"
+                    + " a rollback by L goes to the oldest retained checkpoint", config.keep(), millis(coveredNanos()),
+                    millis(config.latencyNanos())));
+        }
+    }
+
+    /**
+     * How many of the newest checkpoints a rollback by the latency bound needs now: from the newest
+     * one taken at least L ago up to the newest (reaching a checkpoint applies every newer undo log).
+     * All of them while none is that old yet. Later in the epoch the window only moves forward, so
+     * what is needed at a boundary stays enough until the next.
+     */
+    private int neededByWindow() {
+        long start = machine.clock.toNanos(machine.clock.now()) - config.latencyNanos();
+        for (int i = ring.size() - 1; i >= 0; i--) if (ring.get(i).guestNanos <= start) return ring.size() - i;
+        return ring.size();
     }
 
     /**
@@ -440,7 +530,12 @@ public final class CheckpointEngine {
     private void makeRoomFor(int pages, Checkpoint keep) {
         long need = (long) pages * PageStore.PAGE;
         while (store.bytesInUse() + need > config.memoryBudget() && ring.size() > 1 && ring.get(0) != keep) {
+            if (reclaimSpeculative()) continue; // a guess never displaces a checkpoint
             dropOldest("the checkpoint memory budget (" + (config.memoryBudget() >> 20) + "M)");
+        }
+        if (store.bytesInUse() + need > config.memoryBudget() && reclaimSpeculative()) {
+            makeRoomFor(pages, keep);
+            return;
         }
         if (store.bytesInUse() + need > config.memoryBudget() && !inBoundary && !forceBoundary) {
             forceBoundary = true;
@@ -450,10 +545,16 @@ public final class CheckpointEngine {
         }
     }
 
+    /** A checkpoint left the ring with its images released: its page set serves the next one. */
+    private void recycle(Checkpoint gone) {
+        if (gone.pages.size() == 0) spareSets.add(gone.pages);
+    }
+
     private void dropOldest(String why) {
         strategy.dropOldest(ring);
         blocks.release(ring.get(0));
         Checkpoint dropped = ring.remove(0);
+        recycle(dropped);
         totals.dropped++;
         if (why == null) return;
         long covered = coveredNanos();
@@ -506,10 +607,11 @@ public final class CheckpointEngine {
         for (int i = at; i < ring.size(); i++) blocks.release(ring.get(i));
         blocks.newEpoch();
         strategy.afterRollback(ring, target);
-        while (newest() != target) ring.remove(ring.size() - 1);
+        while (newest() != target) recycle(ring.remove(ring.size() - 1));
         machine.restoreState(MachineState.decode(target.state));
         memory.drainDirty(written);
         java.util.Arrays.fill(predicted, 0L);
+        speculativeLive = false;
         predictor.reset();
         if (traps) memory.setProtection(true);
         target.epoch.reset();
@@ -655,6 +757,28 @@ public final class CheckpointEngine {
         return true;
     }
 
+    /**
+     * Were page {@code page} changed now behind the memory door's back (a raw upset, which no dirty
+     * bit records), the id of the oldest retained checkpoint that would share the change: a rollback
+     * to it or to any newer one leaves the page as it is, one to an older checkpoint writes back an
+     * image saved before the change. {@link #checkpointsTaken()} if every retained checkpoint's
+     * rollback rewrites the page. (Copy-on-write: the checkpoints after the newest whose undo log
+     * holds the page; stop-and-copy: from the newest holding its image, unless it is dirty now;
+     * full copies never share.)
+     */
+    public int firstSharing(int page) {
+        if (!started || config.mode() == CheckpointConfig.Mode.FULL) return nextId;
+        if (config.mode() == CheckpointConfig.Mode.COPY) {
+            if (memory.isDirty(page)) return nextId;
+            for (int i = ring.size() - 1; i > 0; i--) if (ring.get(i).pages.slotOf(page) >= 0) return ring.get(i).id;
+            return ring.get(0).id;
+        }
+        for (int i = ring.size() - 1; i >= 0; i--) {
+            if (ring.get(i).pages.slotOf(page) >= 0) return i + 1 < ring.size() ? ring.get(i + 1).id : nextId;
+        }
+        return ring.get(0).id;
+    }
+
     /** The saved machine state of a retained checkpoint (for diffs and files). */
     public MachineState stateOf(int id) {
         return MachineState.decode(byId(id).state);
@@ -746,6 +870,11 @@ public final class CheckpointEngine {
         long blocksRestored;
         long dropped;
         long earlyBoundaries;
+        long precopiesSkipped;
+        long reclaimed;
+        long fixedNanos;
+        long maxFixedNanos;
+        final PauseHistogram pauses = new PauseHistogram();
 
         void add(Checkpoint.EpochCounters e) {
             trapped += e.trapped;
@@ -761,7 +890,8 @@ public final class CheckpointEngine {
             return new EngineStats(config.mode().name().toLowerCase(), config.predictor().name().toLowerCase(),
                     config.interval().toString(), boundaries, retained, bytes, covered, pauseNanos, maxPauseNanos,
                     trapped, precopied, written, hits, waste, trapNanos, precopyNanos, rollbacks, rollbackNanos,
-                    maxRollbackNanos, pagesRestored, dropped, earlyBoundaries);
+                    maxRollbackNanos, pagesRestored, dropped, earlyBoundaries, precopiesSkipped, reclaimed,
+                    pauses.percentile(0.5), pauses.percentile(0.99), fixedNanos, maxFixedNanos);
         }
     }
 }

@@ -11,6 +11,13 @@ interface DirtyPagePredictor {
      */
     void predict(long[] written, long[] predicted);
 
+    /**
+     * Hears how the last pre-copy went: of the pages copied ahead, {@code hits} were then written and
+     * {@code waste} were not; the measured cost per trapped and per pre-copied page in that epoch
+     * (NaN where none). A predictor that judges its own benefit uses it; the others ignore it.
+     */
+    default void learn(int hits, int waste, double trapNanosPerPage, double precopyNanosPerPage) {}
+
     /** Forgets the history (after a rollback the past it learnt from did not happen). */
     void reset();
 
@@ -19,6 +26,7 @@ interface DirtyPagePredictor {
             case NONE -> new NoPrediction();
             case LAST -> new LastEpochPredictor();
             case HISTORY -> new HistoryPredictor(pages);
+            case ADAPTIVE -> new BackOffPredictor(new HistoryPredictor(pages));
         };
     }
 }

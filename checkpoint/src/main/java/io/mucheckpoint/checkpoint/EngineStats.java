@@ -5,7 +5,9 @@ public record EngineStats(String mode, String predictor, String interval, long c
                           long bytesHeld, long coveredNanos, long pauseNanos, long maxPauseNanos,
                           long pagesTrapped, long pagesPrecopied, long pagesWritten, long predictionHits,
                           long predictionWaste, long trapNanos, long precopyNanos, long rollbacks, long rollbackNanos,
-                          long maxRollbackNanos, long pagesRestored, long checkpointsDropped, long earlyBoundaries) {
+                          long maxRollbackNanos, long pagesRestored, long checkpointsDropped, long earlyBoundaries,
+                          long precopiesSkipped, long pagesReclaimed, long pauseP50Nanos, long pauseP99Nanos,
+                          long fixedNanos, long maxFixedNanos) {
     /** Of the pages pre-copied, the share the epoch then wrote. */
     public double precision() {
         long predictedPages = predictionHits + predictionWaste;
@@ -39,10 +41,13 @@ public record EngineStats(String mode, String predictor, String interval, long c
                         + "\"pagesTrapped\":%d,\"pagesPrecopied\":%d,\"pagesWritten\":%d,\"predictionHits\":%d,"
                         + "\"predictionWaste\":%d,\"precision\":%.4f,\"recall\":%.4f,\"trapNanos\":%d,\"precopyNanos\":%d,"
                         + "\"nanosSavedByPrediction\":%.0f,\"rollbacks\":%d,\"rollbackNanos\":%d,\"maxRollbackNanos\":%d,"
-                        + "\"pagesRestored\":%d,\"checkpointsDropped\":%d,\"earlyBoundaries\":%d}",
+                        + "\"pagesRestored\":%d,\"checkpointsDropped\":%d,\"earlyBoundaries\":%d,"
+                        + "\"precopiesSkipped\":%d,\"pagesReclaimed\":%d,\"pauseP50Nanos\":%d,\"pauseP99Nanos\":%d,"
+                        + "\"fixedNanos\":%d,\"maxFixedNanos\":%d}",
                 mode, predictor, interval, checkpoints, retained, bytesHeld, coveredNanos, pauseNanos, maxPauseNanos,
                 pagesTrapped, pagesPrecopied, pagesWritten, predictionHits, predictionWaste, precision(), recall(),
                 trapNanos, precopyNanos, nanosSavedByPrediction(), rollbacks, rollbackNanos, maxRollbackNanos,
-                pagesRestored, checkpointsDropped, earlyBoundaries);
+                pagesRestored, checkpointsDropped, earlyBoundaries, precopiesSkipped, pagesReclaimed,
+                pauseP50Nanos, pauseP99Nanos, fixedNanos, maxFixedNanos);
     }
 }

@@ -74,9 +74,9 @@ abstract class Strategy {
         return (long) c.pages.size() * PageStore.PAGE;
     }
 
+    /** Saves a page's current contents into {@code into}: one copy, straight from RAM into a pooled slot. */
     void save(int page, SavedPages into) {
-        memory.copyPage(page, buffer, 0);
-        into.add(page, store.store(buffer, 0));
+        into.add(page, store.store(memory.backing(), page << io.mucheckpoint.vmm.mem.GuestMemory.PAGE_SHIFT));
     }
 
     void writeBack(int page, int slot) {

@@ -23,17 +23,23 @@ final class CheckpointOptions {
             description = "Copy-on-write undo logs, Remus-style stop-and-copy, or full copies (default: ${DEFAULT-VALUE}).")
     String mode;
 
-    @Option(names = "--predictor", paramLabel = "none|last|history", defaultValue = "history",
-            description = "Which pages to copy ahead at a boundary (cow mode) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--predictor", paramLabel = "none|last|history|adaptive", defaultValue = "history",
+            description = "Which pages to copy ahead at a boundary (cow mode); adaptive is history that backs off while its"
+                    + " copies cost more than the traps they save (default: ${DEFAULT-VALUE}).")
     String predictor;
 
     @Option(names = "--latency", paramLabel = "DURATION", defaultValue = "200ms",
-            description = "Error-latency bound L: keep checkpoints covering the last L of guest time (default: ${DEFAULT-VALUE}).")
+            description = {"Error-latency bound L: recovery goes back to the newest checkpoint at least L before a detection,",
+                    "and the engine keeps every checkpoint that needs, whatever their number (default: ${DEFAULT-VALUE})."})
     String latency;
 
-    @Option(names = "--keep", paramLabel = "N", defaultValue = "64",
-            description = "Retain at most N checkpoints (default: ${DEFAULT-VALUE}).")
-    int keep;
+    /** Checkpoints kept when --keep is not given, if L needs fewer: older ones are what escalation goes back to. */
+    static final int DEFAULT_KEEP = 64;
+
+    @Option(names = "--keep", paramLabel = "N",
+            description = {"Retain at most N checkpoints, even if L needs more (then it says once how much of L is covered)",
+                    "(default: " + DEFAULT_KEEP + ", or as many as L needs if that is more)."})
+    Integer keep;
 
     @Option(names = "--checkpoint-memory", paramLabel = "SIZE", defaultValue = "256M",
             description = "Memory for saved pages; when it runs out the window shrinks, with a warning (default: ${DEFAULT-VALUE}).")
@@ -58,11 +64,12 @@ final class CheckpointOptions {
         if (clock.equals("host") && i.instructions()) {
             throw new VmmException(ExitStatus.USAGE, "--clock host needs a time interval (like 50ms), not instructions");
         }
-        if (keep < 1) throw new VmmException(ExitStatus.USAGE, "--keep must be at least 1");
+        if (keep != null && keep < 1) throw new VmmException(ExitStatus.USAGE, "--keep must be at least 1");
         long budget = GuestOptions.parse(() -> Units.size(memory), "--checkpoint-memory");
         try {
             return new CheckpointConfig(i, clock.equals("host"), enumOf(CheckpointConfig.Mode.class, mode, "--mode"),
-                    enumOf(CheckpointConfig.PredictorKind.class, predictor, "--predictor"), l, keep, budget);
+                    enumOf(CheckpointConfig.PredictorKind.class, predictor, "--predictor"), l, keep != null ? keep : DEFAULT_KEEP,
+                    budget, keep != null);
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }

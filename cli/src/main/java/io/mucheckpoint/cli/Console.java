@@ -411,10 +411,13 @@ final class Console {
                     print(session.call(s -> diff(id)));
                     return null;
                 });
-        command("inject", "inject TARGET [ADDR] [BIT]", "flip one bit: a register, eip, eflags, a segment base, or mem ADDR",
-                "TARGET is eax..edi, eip, eflags, es..gs (the segment's hidden base), or mem followed by a physical"
-                        + " address. BIT defaults to a random one (0-31, or 0-7 for memory). The flip happens now, between"
-                        + " two instructions, as a transient error would.",
+        command("inject", "inject TARGET [ADDR] [BIT]", "flip one bit: a register, eip, eflags, a segment base, cr0/3/4, x87, or mem ADDR",
+                "TARGET is eax..edi, eip, eflags, es..gs (the segment's hidden base), cr0, cr3, cr4, fpr0..fpr7 (an x87"
+                        + " register's significand; fpr0.exp..fpr7.exp its sign and exponent), or mem followed by a physical"
+                        + " address: a raw upset that no dirty bit records, so checkpoints sharing the page share it and a"
+                        + " rollback does not repair it (mem-door writes the flip through the memory door instead). BIT"
+                        + " defaults to a random one (0-31; 0-7 for memory, 0-63 and 0-15 for x87). The flip happens now,"
+                        + " between two instructions, as a transient error would.",
                 Args.INJECT, a -> {
                     if (a.isEmpty()) throw usage("usage: inject TARGET [ADDR] [BIT]");
                     print(session.call(s -> inject(a)));
@@ -895,13 +898,14 @@ final class Console {
         String target = a.get(0).toLowerCase(Locale.ROOT);
         String address = null;
         int next = 1;
-        if (target.equals("mem")) {
-            if (a.size() < 2) throw usage("usage: inject mem ADDR [BIT] (ADDR is physical)");
+        boolean mem = target.equals("mem") || target.equals("mem-door");
+        if (mem) {
+            if (a.size() < 2) throw usage("usage: inject " + target + " ADDR [BIT] (ADDR is physical)");
             address = a.get(1);
             next = 2;
         }
         if (a.size() > next + 1) throw usage("usage: inject TARGET [ADDR] [BIT]");
-        int bits = target.equals("mem") ? 8 : 32;
+        int bits = mem ? 8 : target.matches("fpr[0-7]") ? 64 : target.matches("fpr[0-7]\\.exp") ? 16 : 32;
         int bit = a.size() > next ? parseInt(a.get(next), "bit number") : random.nextInt(bits);
         if (bit < 0 || bit >= bits) throw usage("bit " + bit + " is out of range (0-" + (bits - 1) + ")");
         Fault f;
@@ -911,7 +915,7 @@ final class Console {
             throw usage("'" + address + "' is not a physical address (like 0x105000)");
         }
         FaultInjector.Injected r = FaultInjector.inject(machine, f);
-        int width = f.target() == Fault.Target.MEM ? 2 : 8;
+        int width = Fault.isMemory(f.target()) ? 2 : bits == 64 ? 16 : bits == 16 ? 4 : 8;
         return String.format(Locale.ROOT, "flipped bit %d of %s: 0x%0" + width + "x -> 0x%0" + width + "x (instruction %d)", bit, f.location(),
                 r.before(), r.after(), machine.cpu.icount());
     }
@@ -928,7 +932,7 @@ final class Console {
         t.row("mode", c.mode().name().toLowerCase(Locale.ROOT));
         t.row("predictor", c.predictor().name().toLowerCase(Locale.ROOT));
         t.row("latency", guestTime(c.latencyNanos()));
-        t.row("keep", c.keep());
+        t.row("keep", c.keepCaps() ? String.valueOf(c.keep()) : c.keep() + ", or what the latency bound needs");
         t.row("checkpoint-memory", bytes(c.memoryBudget()));
         return t.render();
     }

@@ -150,6 +150,11 @@ final class GdbAttach implements DebugSession {
     }
 
     @Override
+    public io.mucheckpoint.recovery.UpsetHistory upsets() {
+        return session.upsets();
+    }
+
+    @Override
     public synchronized String monitor(String commandLine) {
         if (monitor == null) {
             monitorOut = new ByteArrayOutputStream();

@@ -39,6 +39,11 @@ final class GuestOptions {
             description = "A Linux bzImage, booted by the 32-bit boot protocol (give it --ram 256M; see docs/linux.md).")
     Path linux;
 
+    /** The guest is a Linux kernel (--linux). */
+    boolean linuxGuest() {
+        return linux != null;
+    }
+
     @Option(names = "--initrd", paramLabel = "FILE", description = "The Linux initial ramdisk (with --linux).")
     Path initrd;
 

@@ -107,7 +107,11 @@ final class GuestSession implements AutoCloseable {
      * @param replay the machine's console sink, which passes output on to {@code output}
      * @param checkpoints the checkpoint engine's settings, or null to run without checkpoints
      */
+    /** Raw memory upsets injected here, taken back when the user or a debugger moves the guest back past them. */
+    private final io.mucheckpoint.recovery.UpsetHistory upsets;
+
     GuestSession(Machine machine, CheckpointConfig checkpoints, GuestOutput output, ReplayConsole replay) {
+        this.upsets = new io.mucheckpoint.recovery.UpsetHistory(machine);
         this.machine = machine;
         this.output = output;
         this.replay = replay;
@@ -480,6 +484,7 @@ final class GuestSession implements AutoCloseable {
     private void startEngine(CheckpointConfig config) {
         engine = new CheckpointEngine(machine, config);
         recovery = new RecoveryManager(machine, engine, config.latencyNanos(), replay);
+        upsets.follow(engine);
         pages = new WrittenPages(machine.memory);
         executed = ExecutedInstructions.of(machine, engine);
         CheckpointEngine e = engine;
@@ -515,7 +520,12 @@ final class GuestSession implements AutoCloseable {
      */
     void forked(CheckpointInfo target) {
         replay.rolledBack(target.id(), true);
-        recovery.inputLog().truncateFrom(target.icount());
+        recovery.inputLog().truncateFrom(target.icount(), target.guestNanos());
+        upsets.putBack(target.icount(), target.guestNanos(), target.id());
+    }
+
+    io.mucheckpoint.recovery.UpsetHistory upsets() {
+        return upsets;
     }
 
     /**
@@ -645,7 +655,8 @@ final class GuestSession implements AutoCloseable {
         input.deliverDue(machine);
         RunHooks d = debugger;
         machine.setInputHeld(input.replaying() || (d != null && d.holdLiveInput()));
-        limit = Math.min(limit, Math.max(now + 1, input.nextDue()));
+        limit = input.icountLimit(now, limit);
+        tickLimit = input.tickLimit(tickLimit);
         if (engine.config().hostClock()) limit = Math.min(limit, now + HOST_CLOCK_SLICE);
         RunResult r = machine.run(Math.min(tickLimit, engine.nextBoundaryTicks()), Math.min(limit, engine.nextBoundaryIcount()));
         if (r.kind() == RunResult.Kind.LIMIT || r.kind() == RunResult.Kind.PAUSED || r.kind() == RunResult.Kind.IDLE) {

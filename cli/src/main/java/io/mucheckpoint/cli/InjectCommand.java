@@ -39,9 +39,21 @@ final class InjectCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "Seed of the fault plan (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--target", paramLabel = "reg|mem|any", defaultValue = "any",
-            description = "Where faults strike: processor state, guest RAM, or both (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--target", paramLabel = "KIND[,KIND...]", defaultValue = "any",
+            description = {"Where faults strike: reg (general registers, EIP, EFLAGS, segment bases), mem (guest RAM),",
+                    "x87 (the FPU's registers), cr (CR0, CR3, CR4), a list of these (reg,x87,cr), or any",
+                    "(reg or mem) (default: ${DEFAULT-VALUE})."})
     String target;
+
+    @Option(names = "--memory-fault", paramLabel = "raw|door", defaultValue = "raw",
+            description = {"raw: a memory fault is a DRAM upset that the dirty tracking does not see, so every checkpoint",
+                    "sharing the page shares the error; door: it is written through the memory door, so",
+                    "copy-on-write saves the good value and a rollback repairs it (default: ${DEFAULT-VALUE})."})
+    String memoryFault;
+
+    @Option(names = "--stuck-at", paramLabel = "N", defaultValue = "0",
+            description = "Stuck-at faults instead of flips: the bits stay at 0 or 1 for N instructions (default: flips).")
+    long stuckAt;
 
     @Option(names = "--bits", paramLabel = "N", defaultValue = "1", description = "Bits flipped per fault (default: ${DEFAULT-VALUE}).")
     int bits;
@@ -49,6 +61,11 @@ final class InjectCommand implements Callable<Integer> {
     @Option(names = "--sweep-latency", paramLabel = "L,L,...", split = ",",
             description = "Run the same faults once per latency bound (e.g. 0,1ms,10ms,100ms).")
     List<String> sweep;
+
+    @Option(names = "--sweep-keep", paramLabel = "K,K,...", split = ",",
+            description = {"Run the same faults once per number of retained checkpoints (--keep K, a cap) and, with",
+                    "--sweep-latency, per latency bound: the grid of checkpoint corruption (e.g. 1,2,4,16,64)."})
+    List<Integer> sweepKeep;
 
     @Option(names = "--watchdog", paramLabel = "DURATION|auto", defaultValue = "auto",
             description = "Hang watchdog: no output or heartbeat for this long of guest time is a detection; auto is "
@@ -59,6 +76,16 @@ final class InjectCommand implements Callable<Integer> {
             description = "Show the injected runs' console output at once, or hold it until the checkpoint after it is older "
                     + "than the latency bound (default: ${DEFAULT-VALUE}).")
     String outputCommit;
+
+    @Option(names = "--console-detect", paramLabel = "linux|TEXT[,TEXT...]",
+            description = {"Also detect errors on the console: a line with one of these texts (linux: Kernel panic, Oops:,",
+                    "BUG:, general protection fault) (default: with --linux, linux; otherwise none)."})
+    String consoleDetect;
+
+    @Option(names = "--restore", paramLabel = "FILE",
+            description = {"Start the golden run and every injection from this snapshot (vmm run --save-at N --save FILE),",
+                    "for a guest that takes long to boot, like Linux."})
+    Path restore;
 
     @Option(names = "--workers", paramLabel = "N", description = "Parallel injections (default: the number of cores).")
     Integer workers;
@@ -82,6 +109,11 @@ final class InjectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         commandLine = spec.commandLine().getParseResult().originalArgs();
         if (faults < 1) throw new VmmException(ExitStatus.USAGE, "--faults must be at least 1");
+        try {
+            new FaultPlan(seed, target, bits, 2, new int[] {0}, memoryFault, stuckAt); // bad --target and the like, before the golden run
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, e.getMessage());
+        }
         OutputFiles.check("--json", json);
         OutputFiles.check("--plot", plot);
         CheckpointConfig base = checkpoints.config(guest.ticksPerSecond());
@@ -94,21 +126,33 @@ final class InjectCommand implements Callable<Integer> {
         else for (String s : sweep) latencies.add(GuestOptions.parse(() -> Units.guestNanos(s), "--sweep-latency"));
         MachineConfig mc = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
                 .withDrives(guest.drives());
-        GuestImage image = guest.image();
+        Campaign.Start start;
+        String name;
+        if (restore != null) {
+            io.mucheckpoint.checkpoint.SnapshotFile.Contents c = Snapshots.load(restore, guest);
+            start = Campaign.fromSnapshot(c);
+            name = c.imageName();
+        } else {
+            GuestImage image = guest.image();
+            start = console -> new io.mucheckpoint.vmm.Machine(mc, image, console, b -> {});
+            name = image.name();
+        }
         PrintStream err = System.err;
         Campaign first;
         try {
-            err.println("vmm: golden run of " + image.name() + "...");
-            first = new Campaign(mc, image, base.withLatencyNanos(latencies.get(0)), watchdogNanos).withOutputCommit(held);
+            err.println("vmm: golden run of " + name + "...");
+            first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos).withOutputCommit(held);
         } catch (LoadException e) {
             throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
         } catch (IllegalStateException e) {
             throw new VmmException(ExitStatus.GUEST_CRASH, e.getMessage());
         }
+        List<String> patterns = consolePatterns();
+        first.withConsolePatterns(patterns);
         Campaign.Golden g = first.golden();
         FaultPlan plan;
         try {
-            plan = new FaultPlan(seed, target, bits, g.instructions(), g.usedPages());
+            plan = new FaultPlan(seed, target, bits, g.instructions(), g.usedPages(), memoryFault, stuckAt);
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }
@@ -120,36 +164,47 @@ final class InjectCommand implements Callable<Integer> {
         if (replay != null) return replayOne(first, plan);
         int n = workers != null ? Math.max(1, workers) : Runtime.getRuntime().availableProcessors();
         StringBuilder out = new StringBuilder("{\"command\":\"vmm " + String.join(" ", commandLine).replace("\"", "'")
-                + "\",\"workload\":\"" + image.name() + "\",\"seed\":" + seed + ",\"faults\":" + faults
+                + "\",\"workload\":\"" + name + "\",\"seed\":" + seed + ",\"faults\":" + faults
                 + ",\"target\":\"" + target + "\",\"bits\":" + bits + ",\"keep\":" + base.keep() + ",\"interval\":\""
                 + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"watchdogNanos\":" + first.watchdogNanos()
                 + ",\"outputCommit\":\"" + outputCommit + "\",\"runs\":[");
         CampaignChart chart = new CampaignChart(String.format(Locale.ROOT, "Outcomes of %d injections into %s (%s, seed %d)",
-                faults, image.name(), target, seed));
-        Progress progress = new Progress(err, faults * latencies.size());
+                faults, name, target, seed));
+        // the grid of runs: every --sweep-keep K (or the one --keep) with every latency bound
+        List<long[]> grid = new ArrayList<>();
+        for (int k : sweepKeep == null || sweepKeep.isEmpty() ? List.of(-1) : sweepKeep) {
+            if (sweepKeep != null && k < 1) throw new VmmException(ExitStatus.USAGE, "--sweep-keep takes numbers of at least 1");
+            for (long l : latencies) grid.add(new long[] {k, l});
+        }
+        Progress progress = new Progress(err, faults * grid.size());
         Interruption interruption = new Interruption();
         boolean interrupted = false;
         try {
-            for (int li = 0; li < latencies.size() && !interrupted; li++) {
-                long l = latencies.get(li);
-                Campaign c = li == 0 ? first : new Campaign(mc, image, base.withLatencyNanos(l), watchdogNanos).withOutputCommit(held);
+            for (int li = 0; li < grid.size() && !interrupted; li++) {
+                long l = grid.get(li)[1];
+                CheckpointConfig cfg = grid.get(li)[0] < 0 ? base.withLatencyNanos(l) : base.withKeep((int) grid.get(li)[0]).withLatencyNanos(l);
+                Campaign c = li == 0 && grid.get(li)[0] < 0 ? first
+                        : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held);
                 interruption.watch(c);
                 long t0 = System.nanoTime();
-                progress.bound("L=" + Units.formatNanos(l) + (latencies.size() > 1 ? " (" + (li + 1) + "/" + latencies.size() + ")" : ""));
+                String what = (grid.get(li)[0] < 0 ? "" : "K=" + cfg.keep() + " ") + "L=" + Units.formatNanos(l);
+                progress.bound(what + (grid.size() > 1 ? " (" + (li + 1) + "/" + grid.size() + ")" : ""));
                 List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
                 interrupted = c.stopped();
                 progress.finish(results.size(), System.nanoTime() - t0);
-                CampaignSummary s = CampaignSummary.of(l, base.keep(), results);
+                CampaignSummary s = CampaignSummary.of(l, cfg.keep(), results);
                 if (interrupted) {
-                    err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at L = %s%s%n", results.size(), faults,
-                            Units.formatNanos(l), li + 1 < latencies.size() ? "; the other latency bounds were not run" : "");
+                    err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at %s%s%n", results.size(), faults,
+                            (grid.get(li)[0] < 0 ? "" : "K = " + cfg.keep() + ", ") + "L = " + Units.formatNanos(l),
+                            li + 1 < grid.size() ? "; the rest of the sweep was not run" : "");
                 }
                 System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d)%s:%n",
-                        Units.formatNanos(l), base.keep(), results.size(), target, seed, interrupted ? ", interrupted" : "");
+                        Units.formatNanos(l), cfg.keep(), results.size(), target, seed, interrupted ? ", interrupted" : "");
                 System.out.print(s.table());
-                chart.add("L=" + Units.formatNanos(l), s);
+                chart.add(what, s);
                 if (li > 0) out.append(',');
-                out.append("{\"latencyNanos\":").append(l).append(",\"summary\":").append(s.toJson()).append(",\"results\":[");
+                out.append("{\"latencyNanos\":").append(l).append(",\"keep\":").append(cfg.keep()).append(",\"summary\":")
+                        .append(s.toJson()).append(",\"results\":[");
                 for (int i = 0; i < results.size(); i++) {
                     Campaign.Result r = results.get(i);
                     if (i > 0) out.append(',');
@@ -159,6 +214,7 @@ final class InjectCommand implements Callable<Integer> {
                             r.index(), r.fault().toString().replace("\"", "'"), r.fault().target(), r.fault().location(),
                             r.fault().mask(), r.fault().icount(), r.activation(), r.outcome(), r.detections(), r.recoveries(),
                             r.escalations()));
+                    out.insert(out.length() - 1, traceJson(r));
                 }
                 out.append("]}");
             }
@@ -202,6 +258,29 @@ final class InjectCommand implements Callable<Integer> {
         out.flush();
         err.printf(Locale.ROOT, "vmm: activation: %s%nvmm: outcome: %s%nvmm: end: %s%n", r.activation(), r.outcome().label(), r.detail());
         return ExitStatus.OK;
+    }
+
+    /** The fields of one result that the measurements of docs/recovery.md read: kind, latency, corruption, cost. */
+    private static String traceJson(Campaign.Result r) {
+        Campaign.Trace t = r.trace();
+        return String.format(Locale.ROOT, ",\"kind\":\"%s\",\"hold\":%d,\"injectedNanos\":%d,\"firstSharing\":%d,"
+                        + "\"detectIcount\":%d,\"detectNanos\":%d,\"detector\":%s,\"newestId\":%d,\"targetId\":%d,"
+                        + "\"targetIcount\":%d,\"newestHeldError\":%b,\"targetHeldError\":%b,\"rollbacks\":%d,"
+                        + "\"reexecuted\":%d,\"reapplied\":%d,\"instructions\":%d",
+                r.fault().kind(), r.fault().hold(), t.injectedNanos(), t.firstSharing(), t.detectIcount(), t.detectNanos(),
+                t.detector() == null ? "null" : "\"" + t.detector() + "\"", t.newestId(), t.targetId(), t.targetIcount(),
+                t.newestHeldError(), t.targetHeldError(), t.rollbacks(), t.reexecuted(), t.reapplied(), r.instructions());
+    }
+
+    /** The console detector's patterns: as --console-detect says, the Linux ones for a Linux guest, else none. */
+    private List<String> consolePatterns() {
+        String spec = consoleDetect != null ? consoleDetect : guest.linuxGuest() ? "linux" : "";
+        if (spec.isEmpty() || spec.equals("none")) return List.of();
+        try {
+            return io.mucheckpoint.recovery.ConsolePatternDetector.parse(spec).patterns();
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, "--console-detect: " + e.getMessage());
+        }
     }
 
     /**

@@ -85,6 +85,27 @@ final class RunCommand implements Callable<Integer> {
                     + "--latency, so that an error detected within the bound never shows (default: ${DEFAULT-VALUE}).")
     String outputCommit;
 
+    @Option(names = "--console-detect", paramLabel = "linux|TEXT[,TEXT...]",
+            description = {"With --recover: a console line with one of these texts is a detection (linux: Kernel panic,",
+                    "Oops:, BUG:, general protection fault) (default: with --linux, linux; otherwise none)."})
+    String consoleDetect;
+
+    /** The console detector --console-detect asks for (the Linux one for a Linux guest), or null. */
+    private io.mucheckpoint.recovery.ConsolePatternDetector consoleDetector() {
+        String spec = consoleDetect != null ? consoleDetect : guest.linuxGuest() ? "linux" : "";
+        if (spec.isEmpty() || spec.equals("none")) return null;
+        try {
+            return io.mucheckpoint.recovery.ConsolePatternDetector.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, "--console-detect: " + e.getMessage());
+        }
+    }
+
+    private void detectOnConsole(RecoveryManager r) {
+        io.mucheckpoint.recovery.ConsolePatternDetector d = consoleDetector();
+        if (d != null) r.withConsolePatterns(d);
+    }
+
     @Option(names = "--time-limit", paramLabel = "DURATION|Ni",
             description = "End the run after this much guest time (10s, 1.5s) or this many instructions (500Mi), with status "
                     + ExitStatus.TIME_LIMIT + " (default: no limit).")
@@ -130,6 +151,8 @@ final class RunCommand implements Callable<Integer> {
             throw new VmmException(ExitStatus.USAGE, "--stats-json and --stats-plot need checkpointing (drop --no-checkpoint)");
         }
         if ((restart || !watchdog.equals("0")) && !recover) throw new VmmException(ExitStatus.USAGE, "--restart and --watchdog go with --recover");
+        if (consoleDetect != null && !recover) throw new VmmException(ExitStatus.USAGE, "--console-detect goes with --recover");
+        if (recover) consoleDetector(); // a bad pattern list is found before the run
         if (recover && checkpoints.off) throw new VmmException(ExitStatus.USAGE, "--recover needs checkpoints: drop --no-checkpoint");
         if (OutputCommit.held(outputCommit) && !recover) throw new VmmException(ExitStatus.USAGE, "--output-commit latency goes with --recover");
         return checkpoints.off ? null : checkpoints.config(guest.ticksPerSecond());
@@ -166,6 +189,7 @@ final class RunCommand implements Callable<Integer> {
         RecoveryManager recovery = null;
         if (recover) {
             recovery = new RecoveryManager(machine, engine, config.latencyNanos(), replay).withWatchdog(watchdogNanos).withRestart(restart);
+            detectOnConsole(recovery);
             recovery.addEventListener(e -> {
                 out.flush();
                 System.err.println("vmm: " + e);
@@ -248,6 +272,7 @@ final class RunCommand implements Callable<Integer> {
         if (recover) {
             session.setAutoRecover(true);
             session.recovery().withWatchdog(watchdogNanos).withRestart(restart);
+            detectOnConsole(session.recovery());
             session.recovery().addEventListener(e -> session.announce(e.toString()));
         }
         if (saveAt != null) session.at(saveAt, () -> saveSnapshot(machine));
@@ -329,6 +354,7 @@ final class RunCommand implements Callable<Integer> {
         if (recover) {
             session.setAutoRecover(true);
             session.recovery().withWatchdog(watchdogNanos).withRestart(restart);
+            detectOnConsole(session.recovery());
             session.recovery().addEventListener(e -> System.err.println("vmm: " + e));
         }
         if (saveAt != null) session.at(saveAt, () -> saveSnapshot(machine));

@@ -14,6 +14,18 @@ final class Snapshots {
     private Snapshots() {}
 
     static Machine restore(Path file, GuestOptions guest, ConsoleSink out) {
+        SnapshotFile.Contents c = load(file, guest);
+        try {
+            Machine m = new Machine(c.config(), new GuestImage.Restored(c.imageName(), c.rom()), out, out);
+            SnapshotFile.apply(c, m);
+            return m;
+        } catch (LoadException | IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.BAD_IMAGE, file + ": " + e.getMessage());
+        }
+    }
+
+    /** Reads a snapshot file for --restore, refusing guest options the snapshot already fixes. */
+    static SnapshotFile.Contents load(Path file, GuestOptions guest) {
         if (guest.kernel != null || guest.bios != null || guest.flat != null || guest.linux != null || guest.workload != null) {
             throw new VmmException(ExitStatus.USAGE, "--restore resumes the guest saved in the file: name no other guest");
         }
@@ -37,12 +49,6 @@ final class Snapshots {
         } catch (SnapshotFile.SnapshotFormatException e) {
             throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
         }
-        try {
-            Machine m = new Machine(c.config(), new GuestImage.Restored(c.imageName(), c.rom()), out, out);
-            SnapshotFile.apply(c, m);
-            return m;
-        } catch (LoadException | IllegalArgumentException e) {
-            throw new VmmException(ExitStatus.BAD_IMAGE, file + ": " + e.getMessage());
-        }
+        return c;
     }
 }

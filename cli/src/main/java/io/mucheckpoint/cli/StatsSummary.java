@@ -38,8 +38,10 @@ final class StatsSummary {
                         + " %,d dropped%s%n",
                 taken, how, s.retained(), Console.guestTime(s.coveredNanos()), bytes(s.bytesHeld()), s.checkpointsDropped(),
                 s.earlyBoundaries() > 0 ? ", " + s.earlyBoundaries() + " boundaries early (memory budget)" : ""));
-        b.append(String.format(Locale.ROOT, "  pauses:       the guest waited at each boundary %.1f us on average, %.1f us at the longest%n",
-                boundaries == 0 ? 0 : s.pauseNanos() / 1e3 / boundaries, s.maxPauseNanos() / 1e3));
+        b.append(String.format(Locale.ROOT, "  pauses:       the guest waited at each boundary %.1f us on average, %.1f us at the longest;"
+                        + " median %.0f us, p99 %.0f us (to 10 us); without the pre-copy, mean %.1f us, max %.1f us%n",
+                boundaries == 0 ? 0 : s.pauseNanos() / 1e3 / boundaries, s.maxPauseNanos() / 1e3, s.pauseP50Nanos() / 1e3,
+                s.pauseP99Nanos() / 1e3, boundaries == 0 ? 0 : s.fixedNanos() / 1e3 / boundaries, s.maxFixedNanos() / 1e3));
         b.append(String.format(Locale.ROOT, "  pages:        %,d written; %,d copied at their first write (a trap, %.2f us each),"
                         + " %,d copied ahead at a boundary (%.2f us each)%n",
                 s.pagesWritten(), s.pagesTrapped(), s.nanosPerTrap() / 1e3, s.pagesPrecopied(), s.nanosPerPrecopy() / 1e3));

@@ -251,8 +251,9 @@ class ConsoleTest {
             String id = m.group(1);
             t.line("diff " + id);
             at = t.await("pages written: 0 (0 B)", at, 20_000);
-            t.line("inject mem 0x3000000 3");
-            at = t.await("flipped bit 3 of mem[0x3000000]: 0x00 -> 0x08", at, 20_000);
+            // through the memory door, a write (a raw upset, the default, sets no dirty bit and is not "written")
+            t.line("inject mem-door 0x3000000 3");
+            at = t.await("flipped bit 3 of mem[0x3000000] (through the door): 0x00 -> 0x08", at, 20_000);
             t.line("step 100000");
             at = t.await("(instruction 5100000)", at, 20_000);
             t.line("diff " + id);

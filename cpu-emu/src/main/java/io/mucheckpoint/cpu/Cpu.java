@@ -257,6 +257,40 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         modeChanged();
     }
 
+    public int cr4() {
+        return cr4;
+    }
+
+    /**
+     * Flips bits of CR0, CR2, CR3 or CR4 as a transient error in the register would (for fault
+     * injection): no checks as MOV to CR makes, effective at once, so the TLB and the processor mode
+     * follow the new value.
+     */
+    public void flipControlRegister(int n, int mask) {
+        switch (n) {
+            case 0 -> cr0 ^= mask;
+            case 2 -> cr2 ^= mask;
+            case 3 -> cr3 ^= mask;
+            case 4 -> cr4 ^= mask;
+            default -> throw new IllegalArgumentException("no control register CR" + n);
+        }
+        flushTlb();
+        modeChanged();
+    }
+
+    /**
+     * The bits of x87 physical register {@code reg} (0-7, not relative to TOP): its 64-bit
+     * significand, or with {@code signExponent} its 16-bit sign and exponent.
+     */
+    public long fpuRegisterBits(int reg, boolean signExponent) {
+        return fpu.registerBits(reg, signExponent);
+    }
+
+    /** Flips bits of x87 physical register {@code reg} (see {@link #fpuRegisterBits}), for fault injection. */
+    public void flipFpuRegister(int reg, boolean signExponent, long mask) {
+        fpu.flipRegister(reg, signExponent, mask);
+    }
+
     /**
      * Sets the linear addresses (CS base + EIP) before which {@link #run} stops with
      * {@link Stop#BREAKPOINT}; null or empty removes them all. The instruction the processor stands

@@ -74,6 +74,16 @@ final class Fpu {
         fip = fcs = fdp = fds = fop = 0;
     }
 
+    long registerBits(int reg, boolean signExponent) {
+        return signExponent ? se[reg] & 0xFFFFL : sig[reg];
+    }
+
+    /** A transient error in a register's bits; the tag (empty or not) is kept apart and stays. */
+    void flipRegister(int reg, boolean signExponent, long mask) {
+        if (signExponent) se[reg] = (int) ((se[reg] ^ mask) & 0xFFFF);
+        else sig[reg] ^= mask;
+    }
+
     // --- save / restore ---------------------------------------------------------------------------
 
     CpuState.FpuState save() {

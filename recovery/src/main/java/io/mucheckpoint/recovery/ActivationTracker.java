@@ -103,7 +103,8 @@ public final class ActivationTracker {
         for (int i = 0; i < window; i++) {
             CpuState fs = faulty.cpu.save(), gs = golden.cpu.save();
             if (differsElsewhere(fs, gs, f)) return Activation.ACTIVATED;
-            if (sameAtTarget(faulty.cpu, golden.cpu, f)) return Activation.OVERWRITTEN;
+            // a stuck-at fault is put back after every instruction: the guest cannot overwrite it for good
+            if (!f.stuck() && sameAtTarget(faulty.cpu, golden.cpu, f)) return Activation.OVERWRITTEN;
             if (readsTarget(faulty.cpu.nextInstructionReads(), f)) return Activation.ACTIVATED;
             long before = faulty.cpu.icount();
             if (!step.step() || faulty.cpu.icount() != before + 1) return Activation.ACTIVATED;
@@ -130,6 +131,8 @@ public final class ActivationTracker {
             case REG -> (reads & (1 << f.index())) != 0;
             case EFLAGS -> (reads & (1 << 8)) != 0;
             case SEG -> (reads & (1 << (9 + f.index()))) != 0;
+            // not decoded per instruction: their use shows as a difference in the state they feed
+            case X87, CR -> false;
             default -> true;
         };
     }
@@ -139,6 +142,8 @@ public final class ActivationTracker {
             case REG -> f.reg((int) fault.index()) == g.reg((int) fault.index());
             case EFLAGS -> ((f.eflags() ^ g.eflags()) & fault.mask()) == 0;
             case SEG -> f.segmentBase((int) fault.index()) == g.segmentBase((int) fault.index());
+            case CR -> controlRegister(f, (int) fault.index()) == controlRegister(g, (int) fault.index());
+            case X87 -> f.fpuRegisterBits((int) fault.index() & 7, fault.index() >= 8) == g.fpuRegisterBits((int) fault.index() & 7, fault.index() >= 8);
             default -> false;
         };
     }
@@ -160,6 +165,27 @@ public final class ActivationTracker {
                 return true;
             }
         }
-        return f.cr0() != g.cr0() || f.cr3() != g.cr3() || f.cpl() != g.cpl();
+        boolean cr = fault.target() == Fault.Target.CR;
+        if ((!cr || fault.index() != 0) && f.cr0() != g.cr0()) return true;
+        if ((!cr || fault.index() != 3) && f.cr3() != g.cr3()) return true;
+        if ((!cr || fault.index() != 4) && f.cr4() != g.cr4()) return true;
+        if (f.cpl() != g.cpl()) return true;
+        return fpuDiffers(f.fpu(), g.fpu(), fault);
+    }
+
+    /** The x87 state differs anywhere but in the flipped register's flipped part. */
+    private static boolean fpuDiffers(CpuState.FpuState f, CpuState.FpuState g, Fault fault) {
+        if (f.control() != g.control() || f.status() != g.status() || f.tag() != g.tag() || f.fop() != g.fop()) return true;
+        byte[] a = f.registers().clone(), b = g.registers().clone();
+        if (fault.target() == Fault.Target.X87) {
+            int reg = (int) fault.index() & 7;
+            int from = reg * 10 + (fault.index() >= 8 ? 8 : 0), to = reg * 10 + (fault.index() >= 8 ? 10 : 8);
+            for (int i = from; i < to; i++) a[i] = b[i];
+        }
+        return !Arrays.equals(a, b);
+    }
+
+    private static int controlRegister(Cpu c, int n) {
+        return n == 0 ? c.cr0() : n == 3 ? c.cr3() : c.cr4();
     }
 }

@@ -2,10 +2,12 @@ package io.mucheckpoint.recovery;
 
 import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.checkpoint.CheckpointEngine;
+import io.mucheckpoint.checkpoint.SnapshotFile;
 import io.mucheckpoint.vmm.GuestImage;
 import io.mucheckpoint.vmm.Machine;
 import io.mucheckpoint.vmm.MachineConfig;
 import io.mucheckpoint.vmm.RunResult;
+import io.mucheckpoint.vmm.dev.ConsoleSink;
 import io.mucheckpoint.vmm.load.LoadException;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
@@ -26,12 +28,12 @@ public final class Campaign {
     /** Tracking window for processor faults, in instructions. */
     static final int LOCKSTEP_WINDOW = 100_000;
 
-    private final MachineConfig machineConfig;
-    private final GuestImage image;
+    private final Start start;
     private final CheckpointConfig checkpoints;
     private final long watchdogNanos;
     private final Golden golden;
     private boolean outputCommit;
+    private List<String> consolePatterns = List.of();
 
     /** {@code watchdogNanos} that asks for a watchdog sized from the golden run. */
     public static final long WATCHDOG_AUTO = -1;
@@ -53,13 +55,77 @@ public final class Campaign {
 
     /** One injection's result. */
     public record Result(int index, Fault fault, ActivationTracker.Activation activation, Outcome outcome, int detections,
-                         int recoveries, int escalations, long instructions, String detail) {}
+                         int recoveries, int escalations, long instructions, String detail, Trace trace) {}
+
+    /**
+     * When the error struck, when it was first detected and where the first rollback went, for the
+     * measurements of error latency, checkpoint corruption and recovery cost (-1 where it did not
+     * happen).
+     *
+     * @param injectedNanos guest time of the injection
+     * @param firstSharing the oldest checkpoint id that holds the error (its state, or its share of
+     *        a page a raw upset changed); every checkpoint from it on does
+     * @param detectIcount instruction count of the first detection
+     * @param detectNanos guest time of the first detection
+     * @param detector the detector that fired first
+     * @param newestId the newest checkpoint when the first detection was handled
+     * @param targetId the checkpoint the first rollback went to
+     * @param rollbacks rollbacks in all (first ones and escalations)
+     * @param reexecuted instructions the rollbacks undid, to be run again
+     * @param reapplied times a stuck-at fault's bits were set again after the guest changed them
+     */
+    public record Trace(long injectedNanos, long firstSharing, long detectIcount, long detectNanos, String detector,
+                        int newestId, int targetId, long targetIcount, int rollbacks, long reexecuted, long reapplied) {
+        /** The newest checkpoint at the first detection already held the error. */
+        public boolean newestHeldError() {
+            return newestId >= 0 && firstSharing >= 0 && newestId >= firstSharing;
+        }
+
+        /** The checkpoint the latency bound chose for the first rollback already held the error. */
+        public boolean targetHeldError() {
+            return targetId >= 0 && firstSharing >= 0 && targetId >= firstSharing;
+        }
+    }
+
+    /** Where every run of the campaign starts: a guest booted afresh, or a machine restored from a snapshot. */
+    public interface Start {
+        Machine machine(ConsoleSink console) throws LoadException;
+
+        /**
+         * Whether the pages the start itself wrote (a loader's) count as the guest's: memory faults
+         * strike the pages the golden run used. A snapshot restores every page, so only the pages the
+         * golden run then wrote count.
+         */
+        default boolean loadedPagesCount() {
+            return true;
+        }
+    }
+
+    /** Every run starts from the snapshot {@code c} (SnapshotFile), for a guest that takes long to boot. */
+    public static Start fromSnapshot(SnapshotFile.Contents c) {
+        return new Start() {
+            @Override
+            public Machine machine(ConsoleSink console) throws LoadException {
+                Machine m = new Machine(c.config(), new GuestImage.Restored(c.imageName(), c.rom()), console, b -> {});
+                SnapshotFile.apply(c, m);
+                return m;
+            }
+
+            @Override
+            public boolean loadedPagesCount() {
+                return false;
+            }
+        };
+    }
 
     /** @param watchdogNanos the hang watchdog of the injected runs: 0 off, {@link #WATCHDOG_AUTO} sized from the golden run */
     public Campaign(MachineConfig machineConfig, GuestImage image, CheckpointConfig checkpoints, long watchdogNanos)
             throws LoadException {
-        this.machineConfig = machineConfig;
-        this.image = image;
+        this(console -> new Machine(machineConfig, image, console, b -> {}), checkpoints, watchdogNanos);
+    }
+
+    public Campaign(Start start, CheckpointConfig checkpoints, long watchdogNanos) throws LoadException {
+        this.start = start;
         this.checkpoints = checkpoints;
         this.golden = goldenRun();
         this.watchdogNanos = watchdogNanos == WATCHDOG_AUTO ? golden.watchdogNanos() : watchdogNanos;
@@ -68,6 +134,12 @@ public final class Campaign {
     /** The watchdog the injected runs use (guest ns; 0: off). */
     public long watchdogNanos() {
         return watchdogNanos;
+    }
+
+    /** Each injection also reads the console for these patterns (a {@link ConsolePatternDetector}); none by default. */
+    public Campaign withConsolePatterns(List<String> patterns) {
+        consolePatterns = List.copyOf(patterns);
+        return this;
     }
 
     public Golden golden() {
@@ -95,10 +167,10 @@ public final class Campaign {
             silence[0] = now;
             silence[1] = icount;
         };
-        Machine m = new Machine(machineConfig, image, b -> {
+        Machine m = start.machine(b -> {
             marker.run();
             out.write(b);
-        }, b -> {});
+        });
         machine[0] = m;
         m.addGuestServicesListener(new io.mucheckpoint.vmm.dev.GuestServicesListener() {
             @Override
@@ -108,6 +180,7 @@ public final class Campaign {
         });
         long[] used = new long[(m.memory.pageCount() + 63) >>> 6];
         long[] scratch = new long[used.length];
+        if (!start.loadedPagesCount()) m.memory.drainDirty(scratch);
         RunResult r;
         do {
             r = m.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
@@ -201,17 +274,34 @@ public final class Campaign {
             out.write(b);
             seen.write(b);
         }, false);
-        Machine m = new Machine(machineConfig, image, console, b -> {});
+        Machine m = start.machine(console);
         if (outputCommit) console.withOutputCommit(checkpoints.latencyNanos(), m.clock::nanos);
         CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
         RecoveryManager recovery = new RecoveryManager(m, engine, checkpoints.latencyNanos(), console).withWatchdog(watchdogNanos);
         if (events != null) recovery.addEventListener(events);
+        if (!consolePatterns.isEmpty()) recovery.withConsolePatterns(new ConsolePatternDetector(consolePatterns));
+        int[] newest = {-1};
+        engine.addBoundaryListener(c -> newest[0] = c.id());
+        RecoveryManager.Outcome[] first = {null};
+        int[] newestAtFirst = {-1};
+        int[] rollbacks = {0};
+        recovery.addRecoveryListener(o -> {
+            if (first[0] == null) {
+                first[0] = o;
+                newestAtFirst[0] = newest[0];
+            }
+            if (o.recovered()) rollbacks[0]++;
+        });
+        long injectedNanos = -1, firstSharing = -1;
+        HeldFault held = new HeldFault(fault);
         long budget = golden.instructions() * 3 + 50_000_000L;
         RunResult r = recovery.run(Long.MAX_VALUE, fault.icount());
         ActivationTracker.Activation activation = ActivationTracker.Activation.DORMANT;
         ActivationTracker.MemoryWatch watch = null;
         if (!r.finished() && m.cpu.icount() == fault.icount()) {
-            Machine copy = fault.target() == Fault.Target.MEM ? null : ActivationTracker.goldenCopy(m);
+            Machine copy = Fault.isMemory(fault.target()) ? null : ActivationTracker.goldenCopy(m);
+            injectedNanos = m.clock.toNanos(m.clock.now());
+            firstSharing = fault.target() == Fault.Target.MEM ? engine.firstSharing((int) (fault.index() >>> 12)) : engine.checkpointsTaken();
             FaultInjector.Injected injected = FaultInjector.inject(m, fault);
             if (events != null) events.accept(new RecoveryManager.Event("inject", fault + String.format(" (0x%x -> 0x%x)",
                     injected.before(), injected.after()), m.cpu.icount(), m.clock.toNanos(m.clock.now())));
@@ -220,11 +310,16 @@ public final class Campaign {
                 RunResult[] last = {null};
                 activation = ActivationTracker.lockstep(m, copy, fault, LOCKSTEP_WINDOW, () -> {
                     last[0] = recovery.run(Long.MAX_VALUE, m.cpu.icount() + 1);
+                    held.stepped(m);
                     return !last[0].finished() && recovery.recoveries() == recoveries[0];
                 });
                 if (last[0] != null && last[0].finished()) r = last[0];
             } else {
                 watch = ActivationTracker.watchMemory(m, fault);
+            }
+            while (held.holding() && !r.finished()) {
+                r = recovery.run(Long.MAX_VALUE, m.cpu.icount() + 1);
+                held.stepped(m);
             }
             if (!r.finished()) r = runOn(m, recovery, budget);
         } else if (!r.finished()) {
@@ -258,7 +353,12 @@ public final class Campaign {
             activation = ActivationTracker.Activation.ACTIVATED; // it did something, after the window
         }
         String detail = finished ? r.message() : "still running after " + budget + " instructions";
+        RecoveryManager.Outcome o = first[0];
+        Trace trace = new Trace(injectedNanos, firstSharing, o == null ? -1 : o.detection().icount(),
+                o == null ? -1 : o.detection().guestNanos(), o == null ? null : o.detection().detector(), newestAtFirst[0],
+                o == null || o.target() == null ? -1 : o.target().id(), o == null || o.target() == null ? -1 : o.target().icount(),
+                rollbacks[0], recovery.reexecutedInstructions(), held.reapplied());
         return new Result(index, fault, activation, outcome, recovery.detections(), recovery.recoveries(),
-                recovery.escalations(), m.cpu.icount(), detail);
+                recovery.escalations(), m.cpu.icount(), detail, trace);
     }
 }

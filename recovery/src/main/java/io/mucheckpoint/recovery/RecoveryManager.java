@@ -33,10 +33,12 @@ public final class RecoveryManager {
     private final CheckpointEngine engine;
     private long latencyNanos;
     private final ReplayConsole console;
-    private final InputLog input = new InputLog();
+    private final InputLog input;
     private final List<Detection> pending = new ArrayList<>();
     private final List<Event> events = new ArrayList<>();
     private final List<Consumer<Event>> eventListeners = new ArrayList<>();
+    private final List<Consumer<Outcome>> recoveryListeners = new ArrayList<>();
+    private long reexecuted;
     private long watchdogNanos;
     private boolean restart;
     private long lastProgressTicks;
@@ -73,6 +75,7 @@ public final class RecoveryManager {
         this.engine = engine;
         this.latencyNanos = latencyNanos;
         this.console = console;
+        this.input = new InputLog(machine.clock);
         machine.addInputListener(input);
         machine.addGuestServicesListener(services = new GuestServicesListener() {
             @Override
@@ -117,6 +120,20 @@ public final class RecoveryManager {
         return this;
     }
 
+    /**
+     * Reads the console for {@code detector}'s patterns: a line with one is a detection (a Linux
+     * guest's "Kernel panic", "Oops:", ...). Needs the replay console.
+     */
+    public RecoveryManager withConsolePatterns(ConsolePatternDetector detector) {
+        if (console == null) throw new IllegalStateException("console patterns need the replay console");
+        console.onPrinted(b -> {
+            String p = detector.accept(b);
+            if (p != null) detect("console-pattern", "the guest printed '" + p + "'");
+        });
+        engine.addRollbackListener((target, from) -> detector.reset());
+        return this;
+    }
+
     /** Reboot the guest when an error is unrecoverable, instead of stopping. */
     public RecoveryManager withRestart(boolean on) {
         restart = on;
@@ -125,6 +142,16 @@ public final class RecoveryManager {
 
     public void addEventListener(Consumer<Event> l) {
         eventListeners.add(l);
+    }
+
+    /** Hears what each recovery attempt did (its detection, the checkpoint it went back to), in order. */
+    public void addRecoveryListener(Consumer<Outcome> l) {
+        recoveryListeners.add(l);
+    }
+
+    /** Instructions the rollbacks so far undid (each to be run again): the sum of detection point minus target. */
+    public long reexecutedInstructions() {
+        return reexecuted;
     }
 
     public List<Event> events() {
@@ -174,8 +201,8 @@ public final class RecoveryManager {
      */
     public RunResult run(long tickLimit, long icountLimit) {
         while (true) {
-            long icountTarget = Math.min(icountLimit, input.nextDue());
-            long tickTarget = tickLimit;
+            long icountTarget = input.icountLimit(machine.cpu.icount(), icountLimit);
+            long tickTarget = input.tickLimit(tickLimit);
             if (watchdogNanos > 0) tickTarget = Math.min(tickTarget, lastProgressTicks + machine.clock.fromNanos(watchdogNanos) + 1);
             if (console != null && console.nextReleaseNanos() != Long.MAX_VALUE) {
                 tickTarget = Math.min(tickTarget, Math.max(machine.clock.now() + 1, machine.clock.fromNanos(console.nextReleaseNanos())));
@@ -302,7 +329,7 @@ public final class RecoveryManager {
                     : "no retained checkpoint is older than the latency bound (" + latencyNanos / 1_000_000 + " ms) before the detection";
             emit("unrecoverable", why);
             endEpisode();
-            return new Outcome(false, d, null, repeat, why);
+            return told(new Outcome(false, d, null, repeat, why));
         }
         if (hang && !repeat) hangProgressIcount = lastProgressIcount;
         RollbackReport report;
@@ -313,10 +340,10 @@ public final class RecoveryManager {
             // then, and a newer one may hold the error. Say so and stop.
             unrecoverable++;
             emit("unrecoverable", e.getMessage());
-            return new Outcome(false, d, target, repeat, e.getMessage());
+            return told(new Outcome(false, d, target, repeat, e.getMessage()));
         }
         if (console != null) console.rolledBack(target.id(), false);
-        input.replayFrom(target.icount());
+        input.replayFrom(target.icount(), target.guestNanos());
         lastProgressTicks = machine.clock.now();
         if (repeat) escalations++;
         recoveries++;
@@ -326,7 +353,13 @@ public final class RecoveryManager {
                 repeat ? "further " : "", target.id(), target.guestNanos() / 1e6, target.icount(), report.pagesRestored(),
                 report.nanos() / 1e6);
         emit(repeat ? "escalated" : "rollback", msg);
-        return new Outcome(true, d, target, repeat, msg);
+        reexecuted += Math.max(0, report.fromIcount() - target.icount());
+        return told(new Outcome(true, d, target, repeat, msg));
+    }
+
+    private Outcome told(Outcome o) {
+        for (Consumer<Outcome> l : recoveryListeners) l.accept(o);
+        return o;
     }
 
     private void reboot(Detection d) {

@@ -35,6 +35,7 @@ public final class ReplayConsole implements ConsoleSink {
     private final Map<Integer, Long> positionAt = new HashMap<>();
     private long divergences;
     private Runnable progress = () -> {};
+    private java.util.function.IntConsumer printed = b -> {};
     private final boolean userFacing;
 
     /** A console the user watches: a divergence is worth a warning on the terminal. */
@@ -72,9 +73,15 @@ public final class ReplayConsole implements ConsoleSink {
         return holdNanos >= 0;
     }
 
+    /** Called with every byte the guest prints, replayed or not (for detectors that read the console). */
+    public void onPrinted(java.util.function.IntConsumer l) {
+        printed = l;
+    }
+
     @Override
     public void write(int b) {
         progress.run();
+        printed.accept(b);
         if (position < delivered) {
             if (history[(int) position] == (byte) b) {
                 position++;

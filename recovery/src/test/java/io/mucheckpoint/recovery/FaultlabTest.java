@@ -103,8 +103,9 @@ class FaultlabTest {
     void aLateDetectionNeedsALargeEnoughLatencyBoundOrEscalation() throws Exception {
         // The flip lands in the buffer at the start of the long loop (about 3 million instructions,
         // 30 ms of guest time, before the check). Checkpoints every 200,000 instructions (2 ms).
+        // Through the memory door, so copy-on-write keeps the good byte (RawMemoryFaultTest has the raw upset).
         long at = icountAt(3, LATE_LOOP) + 1000;
-        Fault f = new Fault(Fault.Target.MEM, BUFFER + 100, 1 << 4, at);
+        Fault f = new Fault(Fault.Target.MEM_DOOR, BUFFER + 100, 1 << 4, at);
 
         // L = 0 and only 4 checkpoints retained: every checkpoint the engine still has was taken
         // after the flip, so each rollback brings the error back, escalation runs out: not recovered.

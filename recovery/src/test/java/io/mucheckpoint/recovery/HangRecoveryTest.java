@@ -8,19 +8,19 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Hangs become detections (issue 17, defect 7), with faultlab's scenario 6: a loop that counts ECX
+ * Hangs become detections (issue 17, defect 7), with faultlab's scenario 7: a loop that counts ECX
  * up to zero by twos never ends once bit 0 of ECX is flipped, and the guest prints nothing meanwhile.
  */
 class HangRecoveryTest {
     static final int HANG_LOOP = FaultlabTest.LABELS.get("hang_loop");
 
     static Fault endlessLoop() throws Exception {
-        return new Fault(Fault.Target.REG, FaultlabTest.ECX, 1, FaultlabTest.icountAt(6, HANG_LOOP));
+        return new Fault(Fault.Target.REG, FaultlabTest.ECX, 1, FaultlabTest.icountAt(7, HANG_LOOP));
     }
 
     @Test
     void theGoldenRunSizesTheWatchdog() throws Exception {
-        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(6), FaultlabTest.checkpoints(0, 64), Campaign.WATCHDOG_AUTO);
+        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(7), FaultlabTest.checkpoints(0, 64), Campaign.WATCHDOG_AUTO);
         // The guest prints only at the end, after the loop (two instructions a turn, a million turns).
         assertTrue(c.golden().longestSilenceInstructions() > 2_000_000, c.golden().toString());
         assertEquals(c.golden().longestSilenceNanos() * Campaign.WATCHDOG_FACTOR, c.watchdogNanos());
@@ -28,7 +28,7 @@ class HangRecoveryTest {
 
     @Test
     void aHangIsDetectedByTheWatchdogAndRecovered() throws Exception {
-        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(6), FaultlabTest.checkpoints(0, 64), Campaign.WATCHDOG_AUTO);
+        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(7), FaultlabTest.checkpoints(0, 64), Campaign.WATCHDOG_AUTO);
         List<String> log = new ArrayList<>();
         Campaign.Result r = c.inject(0, endlessLoop(), e -> log.add(e.toString()));
         assertEquals(Outcome.DETECTED_RECOVERED, r.outcome(), r.detail() + "\n" + String.join("\n", log));
@@ -37,14 +37,14 @@ class HangRecoveryTest {
 
     @Test
     void withoutTheWatchdogTheSameFaultIsAHang() throws Exception {
-        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(6), FaultlabTest.checkpoints(0, 64), 0);
+        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(7), FaultlabTest.checkpoints(0, 64), 0);
         assertEquals(Outcome.HANG, c.inject(0, endlessLoop(), null).outcome());
     }
 
     @Test
     void aHangThatEveryCheckpointHoldsEndsAsUnrecoverableInsteadOfRollingBackForEver() throws Exception {
         // Four checkpoints 200,000 instructions apart are all taken inside the loop, after the flip.
-        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(6), FaultlabTest.checkpoints(0, 4), Campaign.WATCHDOG_AUTO);
+        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(7), FaultlabTest.checkpoints(0, 4), Campaign.WATCHDOG_AUTO);
         List<String> log = new ArrayList<>();
         Campaign.Result r = c.inject(0, endlessLoop(), e -> log.add(e.toString()));
         assertEquals(Outcome.DETECTED_NOT_RECOVERED, r.outcome(), r.detail() + "\n" + String.join("\n", log));

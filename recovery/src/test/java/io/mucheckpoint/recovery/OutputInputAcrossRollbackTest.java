@@ -87,12 +87,49 @@ class OutputInputAcrossRollbackTest {
                 CheckpointInfo target = cps.get(0);
                 engine.rollback(target.id());
                 console.rolledBack(target.id(), false);
-                recovery.inputLog().replayFrom(target.icount());
+                recovery.inputLog().replayFrom(target.icount(), target.guestNanos());
                 rollbacks++;
             }
         }
         assertEquals(RunResult.Kind.EXIT, r.kind(), r.message());
         if (rollBack) assertEquals(3, rollbacks);
+        return user.text();
+    }
+    /**
+     * Defect 6 of issue 17: input that arrives while the guest halts between timer ticks is replayed
+     * at the same guest time, not merely at the same instruction count (the halt's start). The
+     * faultlab idle echo answers each byte with the TSC it reads when the byte's interrupt wakes it;
+     * after {@code recoverNow} rolls back past several bytes, the replayed answers must be the same.
+     */
+    @Test
+    void inputArrivingDuringAHaltIsReplayedAtTheSameGuestTime() throws Exception {
+        String reference = idleEcho(false);
+        assertEquals(6, reference.lines().count(), reference);
+        assertEquals(reference, idleEcho(true));
+    }
+
+    private static String idleEcho(boolean recover) throws Exception {
+        ConsoleCapture user = new ConsoleCapture();
+        ReplayConsole console = new ReplayConsole(user);
+        Machine m = new Machine(MachineConfig.defaults().withRam(8L << 20), FaultlabTest.image(5), console, b -> {});
+        CheckpointEngine engine = new CheckpointEngine(m, CheckpointConfig.defaults().withInterval(Interval.millis(1)));
+        RecoveryManager recovery = new RecoveryManager(m, engine, 15_000_000L, console);
+        byte[] input = "idle!?".getBytes(StandardCharsets.US_ASCII);
+        // Slices of 2.3 ms of guest time: each ends inside a halt between two 1 ms ticks, where the next byte arrives.
+        long slice = m.clock.fromNanos(2_300_000L);
+        for (int i = 0; i < input.length + 4; i++) {
+            RunResult r = recovery.run(m.clock.now() + slice, Long.MAX_VALUE);
+            assertTrue(!r.finished(), r.message());
+            if (i < input.length) m.offerInput(input[i]);
+        }
+        if (recover) {
+            RecoveryManager.Outcome o = recovery.recoverNow("test");
+            assertTrue(o.recovered(), o.message());
+            assertTrue(recovery.inputLog().replaying(), "the rollback went back past logged input");
+        }
+        RunResult r = recovery.run(m.clock.fromNanos(40_000_000L), Long.MAX_VALUE);
+        assertTrue(!r.finished(), r.message());
+        assertEquals(0, console.divergences(), "the replayed guest printed what it had printed before\n" + user.text());
         return user.text();
     }
 }

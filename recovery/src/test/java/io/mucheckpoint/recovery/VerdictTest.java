@@ -13,7 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Verdicts from what the user saw (issue 17, defects 1 and 2), with faultlab's scenario 5: EBX is
+ * Verdicts from what the user saw (issue 17, defects 1 and 2), with faultlab's scenario 6: EBX is
  * held through a loop, printed as "sum=…", and only then checked. A flip of bit 4 of EBX during the
  * loop prints sum=1234abdd (0x1234abcd ^ 0x10, from the program text) before the detection.
  */
@@ -22,14 +22,14 @@ class VerdictTest {
     static final long L = 50_000_000L; // covers the loop (about 2 million instructions, 20 ms)
 
     static Fault flipInTheHeldValue() throws Exception {
-        return new Fault(Fault.Target.REG, FaultlabTest.EBX, 1 << 4, FaultlabTest.icountAt(5, HOLD_LOOP) + 1000);
+        return new Fault(Fault.Target.REG, FaultlabTest.EBX, 1 << 4, FaultlabTest.icountAt(6, HOLD_LOOP) + 1000);
     }
 
     @Test
     void aDetectionStopsTheRunAtTheInstructionThatDetectedIt() throws Exception {
         ConsoleCapture user = new ConsoleCapture();
         ReplayConsole console = new ReplayConsole(user, false);
-        Machine m = new Machine(FaultlabTest.CONFIG, FaultlabTest.image(5), console, b -> {});
+        Machine m = new Machine(FaultlabTest.CONFIG, FaultlabTest.image(6), console, b -> {});
         CheckpointEngine engine = new CheckpointEngine(m, FaultlabTest.checkpoints(L, 64));
         RecoveryManager recovery = new RecoveryManager(m, engine, L, console);
         List<String> seenAtDetection = new ArrayList<>();
@@ -49,7 +49,7 @@ class VerdictTest {
 
     @Test
     void wrongOutputBeforeTheDetectionIsNotCountedAsRecovered() throws Exception {
-        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(5), FaultlabTest.checkpoints(L, 64), 0);
+        Campaign c = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(6), FaultlabTest.checkpoints(L, 64), 0);
         Campaign.Result r = c.inject(0, flipInTheHeldValue(), null);
         assertEquals(Outcome.DETECTED_RECOVERED_ESCAPED, r.outcome(), r.detail());
     }
@@ -57,9 +57,9 @@ class VerdictTest {
     @Test
     void withOutputCommitTheWrongLineNeverReachesTheConsole() throws Exception {
         Fault f = flipInTheHeldValue();
-        Campaign immediate = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(5), FaultlabTest.checkpoints(L, 64), 0);
+        Campaign immediate = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(6), FaultlabTest.checkpoints(L, 64), 0);
         assertEquals(Outcome.DETECTED_RECOVERED_ESCAPED, immediate.inject(0, f, null).outcome());
-        Campaign held = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(5), FaultlabTest.checkpoints(L, 64), 0)
+        Campaign held = new Campaign(FaultlabTest.CONFIG, FaultlabTest.image(6), FaultlabTest.checkpoints(L, 64), 0)
                 .withOutputCommit(true);
         Campaign.Result r = held.inject(0, f, null);
         assertEquals(Outcome.DETECTED_RECOVERED, r.outcome(), r.detail());

@@ -90,7 +90,8 @@ public final class Machine implements MachineControl {
     /** Hears every host byte at the moment it reaches the guest's UART (for the input log). */
     @FunctionalInterface
     public interface InputListener {
-        void delivered(long icount, int b);
+        /** Byte {@code b} reached the UART after {@code icount} instructions, at guest time {@code ticks}. */
+        void delivered(long icount, long ticks, int b);
     }
 
     /** One device's save/restore, typed by its state record. */
@@ -463,7 +464,7 @@ public final class Machine implements MachineControl {
         Integer b;
         while (com1.rxSpace() > 0 && (b = input.poll()) != null) {
             com1.receive(b);
-            for (InputListener l : inputListeners) l.delivered(cpu.icount(), b);
+            for (InputListener l : inputListeners) l.delivered(cpu.icount(), clock.now(), b);
         }
     }
 

@@ -61,6 +61,9 @@ public interface DebugSession {
     /** Host input as the guest received it. Guest thread. */
     InputLog inputLog();
 
+    /** Raw memory upsets injected into the guest, to take back when going back past them. */
+    io.mucheckpoint.recovery.UpsetHistory upsets();
+
     /** Runs a console command (not on the guest thread) and returns what it printed. */
     String monitor(String commandLine);
 

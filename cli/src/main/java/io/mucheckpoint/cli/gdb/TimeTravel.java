@@ -155,7 +155,7 @@ final class TimeTravel {
         Point here = now();
         long position = session.replay().position();
         session.replay().forkAt(position);
-        session.inputLog().truncateFrom(here.icount());
+        session.inputLog().truncateFrom(here.icount(), here.nanos());
         snapshots.removeIf(s -> {
             if (s.at.compareTo(here) < 0) return false;
             release(s);
@@ -413,27 +413,31 @@ final class TimeTravel {
                 break;
             }
         }
-        if (undone != null) session.inputLog().truncateFrom(undone.at().icount());
+        if (undone != null) session.inputLog().truncateFrom(undone.at().icount(), undone.at().nanos());
         moving = true;
         try {
             if (r.snapshot() == null) {
                 e.rollback(r.checkpoint().id());
                 session.replay().rolledBack(r.checkpoint().id(), false);
-                session.inputLog().replayFrom(r.checkpoint().icount());
+                session.inputLog().replayFrom(r.checkpoint().icount(), r.checkpoint().guestNanos());
+                session.upsets().putBack(r.at().icount(), r.at().nanos(), r.checkpoint().id());
             } else {
                 Snapshot s = r.snapshot();
                 List<CheckpointInfo> cps = e.checkpoints();
                 // Within the epoch the pages that differ are enough; a guest that has ended needs the
                 // rollback, which also tells the session it can run again.
                 boolean sameEpoch = Point.of(cps.get(cps.size() - 1)).equals(s.base) && session.finished() == null;
+                int baseId = cps.get(cps.size() - 1).id();
                 if (!sameEpoch || !s.applyInEpoch(session.machine(), e)) {
                     CheckpointInfo base = checkpointAt(s.base);
                     e.rollback(base.id());
                     session.replay().rolledBack(base.id(), false);
                     s.applyTo(session.machine());
+                    baseId = base.id();
                 }
+                session.upsets().putBack(s.at.icount(), s.at.nanos(), baseId);
                 session.replay().replayFrom(s.outputPosition);
-                session.inputLog().replayFrom(s.at.icount());
+                session.inputLog().replayFrom(s.at.icount(), s.at.nanos());
             }
         } finally {
             moving = false;

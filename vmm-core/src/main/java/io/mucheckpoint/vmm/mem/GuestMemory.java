@@ -42,6 +42,8 @@ public final class GuestMemory implements PhysicalMemory {
     private final int lowRomFirstPage;
     private final long[] dirty;
     private final long[] watched;
+    /** Pages whose bytes an {@link #upset} changed behind the door's back. */
+    private final long[] upsets;
     private final int[] capturedEpoch;
     private int epoch = 1;
     private boolean protection;
@@ -49,6 +51,7 @@ public final class GuestMemory implements PhysicalMemory {
     private AccessWatch watch;
     private int watchAddr = -1;
     private MemoryClient client;
+    private UpsetListener upsetListener;
     private boolean warnedRomWrite;
 
     /** Hears the first accesses to one watched byte (fault-injection activation tracking). */
@@ -58,6 +61,16 @@ public final class GuestMemory implements PhysicalMemory {
 
         /** The byte was overwritten. */
         void written();
+    }
+
+    /** Hears every {@link #upset} (the history of a machine put back in place needs them). */
+    @FunctionalInterface
+    public interface UpsetListener {
+        void upset(int paddr, int mask);
+    }
+
+    public void setUpsetListener(UpsetListener l) {
+        upsetListener = l;
     }
 
     /** Called before the first write to a protected page in the current epoch, while it still holds its old contents. */
@@ -89,6 +102,7 @@ public final class GuestMemory implements PhysicalMemory {
         if (rom != null) System.arraycopy(rom, 0, backing, ramSize, romSize);
         this.dirty = new long[(ramPages + 63) >>> 6];
         this.watched = new long[(ramPages + 63) >>> 6];
+        this.upsets = new long[(ramPages + 63) >>> 6];
         this.capturedEpoch = new int[ramPages];
     }
 
@@ -155,6 +169,40 @@ public final class GuestMemory implements PhysicalMemory {
         for (int i = 0; i < size; i++) backing[paddr + i] = (byte) (value >>> (8 * i));
         if (watch != null && watchAddr - paddr >= 0 && watchAddr - paddr < size) watch.written();
         if (bit(watched, page) && client != null) client.codeModified(paddr, size);
+    }
+
+    /**
+     * Flips bits of one RAM byte without going through the door: a DRAM upset is not a write. No
+     * copy-on-write capture and no dirty bit, so every checkpoint that shares the page's image (all
+     * those taken since the page was last written) shares the flip, and a rollback does not repair
+     * it. Decoded code on the page is dropped, and the page is recorded ({@link #upsetPages}) for
+     * anything that puts a machine back in place by the dirty bits alone.
+     */
+    public void upset(int paddr, int mask) {
+        int page = paddr >>> PAGE_SHIFT;
+        if (paddr < 0 || page >= ramPages || hiddenByRom(page)) {
+            throw new IllegalArgumentException(String.format("0x%x is not RAM", paddr));
+        }
+        backing[paddr] ^= (byte) mask;
+        setBit(upsets, page, true);
+        if (bit(watched, page) && client != null) client.codeModified(paddr, 1);
+        if (upsetListener != null) upsetListener.upset(paddr, mask);
+    }
+
+    /** Whether an {@link #upset} changed page {@code page} since {@link #clearUpsets}. */
+    public boolean upsetPage(int page) {
+        return bit(upsets, page);
+    }
+
+    /** The pages {@link #upset} changed, one bit per page, and forgets them. */
+    public long[] upsetPages() {
+        long[] out = upsets.clone();
+        clearUpsets();
+        return out;
+    }
+
+    public void clearUpsets() {
+        Arrays.fill(upsets, 0L);
     }
 
     /**
@@ -243,6 +291,19 @@ public final class GuestMemory implements PhysicalMemory {
     /** Marks a page as captured in this epoch (its pre-image is already saved): writes will not trap. */
     public void markCaptured(int page) {
         capturedEpoch[page] = epoch;
+    }
+
+    /**
+     * Takes back a {@link #markCaptured} for a page not written since the epoch began, so that its
+     * next write traps again (the checkpoint engine reclaims a speculative pre-copy that way).
+     * Returns false, changing nothing, if the page was written: a CPU may then hold a write grant
+     * for it. An unwritten page has none, since every grant passes {@link #prepareWrite}, which
+     * sets the dirty bit, and clearing dirty bits revokes all grants.
+     */
+    public boolean protectAgain(int page) {
+        if (!protection || bit(dirty, page)) return false;
+        capturedEpoch[page] = 0; // epochs start at 1: 0 is never the current one
+        return true;
     }
 
     public boolean isCaptured(int page) {
