@@ -2,7 +2,7 @@
 # Emulation speed as a user sees it: the wall time of `vmm run --no-checkpoint` against
 # qemu-system-i386 (TCG) on the same guest, in alternating pairs (ours, QEMU, ours, QEMU, ...).
 #
-#   benchmarks/speed.sh [-p PAIRS] [-s SECTIONS] [-w "WORKLOADS"] [-L SECONDS] [-o DATA] [-l LABEL]
+#   benchmarks/speed.sh [-p PAIRS] [-s SECTIONS] [-w "WORKLOADS"] [-L SECONDS] [-o DATA] [-l LABEL] [-t MODE]
 #
 #   -p PAIRS     alternating pairs per row (default 5)
 #   -s SECTIONS  comma-separated, of: bench (every workload at size=bench), long (every workload with
@@ -14,6 +14,8 @@
 #   -L SECONDS   how long a long run of ours should last (default 40, so that it is >= 30 s)
 #   -o DATA      the raw data file (default docs/data/speed-LABEL.tsv)
 #   -l LABEL     names the sitting in the data and the report (default: the commit, short)
+#   -t MODE      our --translate setting: on (the default users get), off (the interpreter alone),
+#                all, or a count of runs; recorded in the data's header
 #
 # Each measured command is a fresh process, timed by /usr/bin/time (wall, user, sys); ours is the
 # java command ./vmm execs, run from a copy of the jar so that editing the tree during a sitting
@@ -34,7 +36,8 @@ workloads=$(cut -f1 guests/build/workloads.tsv | tr '\n' ' ')
 longsec=40
 data=
 label=$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain -- '*.java')" ] || echo "+changes")
-while getopts p:s:w:L:o:l: opt; do
+translate=on
+while getopts p:s:w:L:o:l:t: opt; do
   case $opt in
     p) pairs=$OPTARG ;;
     s) sections=$OPTARG ;;
@@ -42,7 +45,8 @@ while getopts p:s:w:L:o:l: opt; do
     L) longsec=$OPTARG ;;
     o) data=$OPTARG ;;
     l) label=$OPTARG ;;
-    *) sed -n '2,20p' "$0" >&2; exit 64 ;;
+    t) translate=$OPTARG ;;
+    *) sed -n '2,22p' "$0" >&2; exit 64 ;;
   esac
 done
 data=${data:-docs/data/speed-$label.tsv}
@@ -64,6 +68,7 @@ if [ ! -s "$data" ]; then
     echo "# commit $(git rev-parse HEAD)$( [ -z "$(git status --porcelain -- '*.java')" ] || echo ' with uncommitted changes')"
     echo "# machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(uname -sr)"
     echo "# java: $(java -version 2>&1 | sed -n 2p); qemu: $($QEMU --version | head -1)"
+    echo "# ours: --translate $translate"
     printf '# label\trow\targs\tsystem\tpair\twall_s\tuser_s\tsys_s\tstatus\ticount\ticount_10s\tothers_cpu_s\tconsole_md5\n'
   } > "$data"
 fi
@@ -114,7 +119,7 @@ pairs() {
   qa=("$@")
   local i
   for i in $(seq 1 "$pairs"); do
-    run "$row" "$args" vmm "$i" 0 "${vmm[@]}" run "${va[@]}" --stats
+    run "$row" "$args" vmm "$i" 0 "${vmm[@]}" run "${va[@]}" --translate "$translate" --stats
     run "$row" "$args" qemu "$i" 1 "$QEMU" "${qa[@]}" "${qemu_common[@]}"
     if [[ $row == linux* ]]; then
       # The kernel's own log differs between the two machines (no ACPI or PCI here, no MCE there):
@@ -151,7 +156,7 @@ for section in ${sections//,/ }; do
         d=$(default_iters "$w")
         t=$(median_wall "$w" size=bench vmm)
         if [ -z "$t" ]; then
-          run "$w" size=bench vmm calibrate 0 "${vmm[@]}" run "$w" --no-checkpoint --append size=bench --stats
+          run "$w" size=bench vmm calibrate 0 "${vmm[@]}" run "$w" --no-checkpoint --append size=bench --translate "$translate" --stats
           t=$(median_wall "$w" size=bench vmm)
         fi
         n=$(awk -v d="$d" -v t="$t" -v L="$longsec" 'BEGIN { n = d * L / t; printf "%d", n == int(n) ? n : int(n) + 1 }')

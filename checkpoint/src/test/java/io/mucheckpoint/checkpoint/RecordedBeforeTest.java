@@ -2,6 +2,7 @@ package io.mucheckpoint.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.mucheckpoint.cpu.Cpu;
@@ -23,7 +24,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The interpreter's rewrite for speed (issue 15) must not change what any guest computes: at every
+ * The interpreter's rewrite for speed (issue 15) and the translator (issue 16) must not change what
+ * any guest computes, in any of the processor's {@link Mode}s: at every
  * checkpoint and at the end of each bundled workload (size=test) and of the protected-mode kernel,
  * the instruction count, the registers and a hash of all of RAM equal the values the interpreter
  * produced before the rewrite.
@@ -53,12 +55,40 @@ class RecordedBeforeTest {
         return g;
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("guests")
-    void everyCheckpointMatchesThePreRewriteInterpreter(String guest) throws Exception {
+    /**
+     * How the processor runs the guest: the interpreter alone, the translator as users get it
+     * (blocks that ran 200 times), everything translated on its first run, and translations that
+     * chain blocks into regions. Each must give the pre-rewrite interpreter's values exactly.
+     */
+    enum Mode {
+        INTERPRETER(-1, 1), TRANSLATOR(200, 1), TRANSLATE_ALL(1, 1), REGIONS(200, 16);
+
+        final int threshold, regionBlocks;
+
+        Mode(int threshold, int regionBlocks) {
+            this.threshold = threshold;
+            this.regionBlocks = regionBlocks;
+        }
+    }
+
+    static List<org.junit.jupiter.params.provider.Arguments> cases() {
+        List<org.junit.jupiter.params.provider.Arguments> out = new ArrayList<>();
+        for (Mode m : Mode.values()) for (String g : guests()) out.add(org.junit.jupiter.params.provider.Arguments.of(g, m));
+        return out;
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void everyCheckpointMatchesThePreRewriteInterpreter(String guest, Mode mode) throws Exception {
         List<String> expected = recorded(guest);
         assertFalse(expected.isEmpty(), "no recorded values for " + guest + " in " + RESOURCE);
-        List<String> actual = record(guest);
+        long[] translated = new long[2];
+        List<String> actual = record(guest, mode, translated);
+        if (mode != Mode.INTERPRETER) {
+            // The translator must actually have run the guest, or this compares the interpreter with itself.
+            assertTrue(translated[0] * 2 > translated[1], guest + " " + mode + ": only " + translated[0] + " of "
+                    + translated[1] + " instructions ran translated");
+        }
         for (int i = 0; i < Math.min(expected.size(), actual.size()); i++) {
             if (!expected.get(i).equals(actual.get(i))) {
                 fail("first difference at point " + i + " of " + guest + " (" + HEADER + ")\n  before: "
@@ -81,9 +111,27 @@ class RecordedBeforeTest {
                 .append(System.getProperty("record.commit", "?")).append('\n');
         b.append("# ").append(HEADER).append('\n');
         for (String g : guests()) {
-            for (String line : record(g)) b.append(line).append('\n');
+            for (String line : record(g, Mode.INTERPRETER, new long[2])) b.append(line).append('\n');
         }
         Files.writeString(Path.of(out), b.toString(), StandardCharsets.US_ASCII);
+    }
+
+    /** The engine's counts (no times) of the last {@link #record}: the write trap and dirty tracking as the engine saw them. */
+    private static String lastCounts;
+
+    /**
+     * The engine sees the same guest writes whether the code that made them was interpreted or
+     * translated: the same pages trapped at the same first writes, the same dirty pages, the same
+     * prediction outcomes.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"compress", "churn", "pmkernel"})
+    void theEngineSeesTheSameWritesWithTranslatedCode(String guest) throws Exception {
+        List<String> a = record(guest, Mode.INTERPRETER, new long[2]);
+        String interpreted = lastCounts;
+        List<String> b = record(guest, Mode.TRANSLATE_ALL, new long[2]);
+        assertEquals(a, b, guest);
+        assertEquals(interpreted, lastCounts, guest + ": the engine's counts");
     }
 
     static final String HEADER = "guest point icount eax ecx edx ebx esp ebp esi edi eip eflags "
@@ -100,13 +148,18 @@ class RecordedBeforeTest {
         return out;
     }
 
-    /** One line per checkpoint (by id) and one for the end of the run. */
-    static List<String> record(String guest) throws Exception {
+    /**
+     * One line per checkpoint (by id) and one for the end of the run; {@code translated} receives
+     * the instructions that ran translated and all instructions.
+     */
+    static List<String> record(String guest, Mode mode, long[] translated) throws Exception {
         GuestImage image = guest.equals("pmkernel")
                 ? new GuestImage.Multiboot("pmkernel.elf", Files.readAllBytes(Workloads.guests().resolve("build/pmkernel.elf")),
                         "guests/build/pmkernel.elf")
                 : Workloads.multiboot(guest, "size=test");
         Machine m = new Machine(MachineConfig.defaults(), image, b -> {}, b -> {});
+        m.cpu.setTranslationThreshold(mode.threshold);
+        m.cpu.setTranslationRegion(mode.regionBlocks);
         // The kernel is short (3.5 M instructions): checkpoints every 100,000 instructions give it as
         // many points as a workload has.
         Interval interval = guest.equals("pmkernel") ? Interval.instructions(100_000) : Interval.millis(INTERVAL_MS);
@@ -117,6 +170,11 @@ class RecordedBeforeTest {
         assertEquals(RunResult.Kind.EXIT, r.kind(), guest + ": " + r.message());
         assertEquals(0, r.exitStatus(), guest);
         lines.add(line(guest, "end", m));
+        translated[0] = m.cpu.translationStats().translatedInstructions();
+        translated[1] = m.cpu.icount();
+        EngineStats st = engine.stats();
+        lastCounts = String.format("checkpoints %d, pages trapped %d, pre-copied %d, written %d, prediction hits %d, waste %d",
+                st.checkpoints(), st.pagesTrapped(), st.pagesPrecopied(), st.pagesWritten(), st.predictionHits(), st.predictionWaste());
         return lines;
     }
 

@@ -11,6 +11,7 @@ final class Boot {
     private Boot() {}
 
     static Machine machine(GuestOptions guest, Path restore, ConsoleSink out) {
+        guest.applyTranslate();
         if (restore != null) return Snapshots.restore(restore, guest, out);
         MachineConfig config = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
                 .withReboot(guest.reboot).withDrives(guest.drives());

@@ -55,6 +55,25 @@ final class GuestOptions {
             description = "Guest instructions per second of guest time: the virtual clock's rate (default: ${DEFAULT-VALUE}).")
     String ips;
 
+    /**
+     * The translator's setting for every processor this command makes (a run, a console, each
+     * machine of a campaign): it is read when a processor is created, so the option sets the
+     * process-wide property the processor reads.
+     */
+    @Option(names = "--translate", paramLabel = "off|on|all|N", defaultValue = "on",
+            description = "Compile hot guest code to JVM bytecode: on (blocks that ran 200 times), all (every block"
+                    + " on its first run), N (after N runs) or off (the interpreter alone). Changes speed only,"
+                    + " never what the guest does (default: ${DEFAULT-VALUE}).")
+    String translate;
+
+    /** Applies --translate (from image(), which every command that makes a machine calls first). */
+    void applyTranslate() {
+        if (!translate.matches("off|on|all|[1-9][0-9]{0,8}")) {
+            throw new VmmException(ExitStatus.USAGE, "--translate takes off, on, all or a count of runs, not '" + translate + "'");
+        }
+        System.setProperty("vmm.translate", translate);
+    }
+
     @Option(names = "--reboot", description = "Reboot the guest on a triple fault or reset request instead of stopping.")
     boolean reboot;
 
@@ -86,6 +105,7 @@ final class GuestOptions {
     }
 
     GuestImage image() {
+        applyTranslate();
         int chosen = (workload != null ? 1 : 0) + (kernel != null ? 1 : 0) + (bios != null ? 1 : 0) + (flat != null ? 1 : 0)
                 + (linux != null ? 1 : 0);
         if (chosen > 1) throw new VmmException(ExitStatus.USAGE, "choose one guest: a workload name, --kernel, --bios, --flat or --linux");

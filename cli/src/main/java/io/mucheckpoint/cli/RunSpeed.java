@@ -52,6 +52,7 @@ final class RunSpeed {
             b.append(String.format(Locale.ROOT, "  run:          %,d instructions, %.3f s guest time, %.3f s host time (%.1f M instructions/s)%n",
                     n, machine.clock.toNanos(machine.clock.now()) / 1e9, hostNanos / 1e9, n / (hostNanos / 1e3)));
         }
+        b.append(translationLine(machine.cpu.translationStats(), n));
         double sinceStart = Duration.between(processStart, Instant.now()).toNanos() / 1e9;
         long w = icountAtWarmup;
         if (w < 0) {
@@ -64,5 +65,14 @@ final class RunSpeed {
                     (n - w) / ((sinceStart - WARMUP_SECONDS) * 1e6)));
         }
         return b.toString();
+    }
+
+    /** What the translator did: how much of the run it covered, and what that cost. */
+    static String translationLine(io.mucheckpoint.cpu.TranslationStats t, long instructions) {
+        if (!t.enabled() && t.made() == 0) return "  translation:  off (--translate off): every instruction interpreted\n";
+        return String.format(Locale.ROOT, "  translation:  %.1f %% of instructions ran translated; %,d blocks translated (after %d runs each),"
+                        + " %,d evicted, %,d declined, %.1f KiB of bytecode held, %.0f ms translating%n",
+                instructions == 0 ? 0.0 : 100.0 * t.translatedInstructions() / instructions, t.made(), t.threshold(), t.evicted(),
+                t.declined(), t.liveBytes() / 1024.0, t.nanosTranslating() / 1e6);
     }
 }

@@ -19,6 +19,11 @@ final class Block {
     /** 16-bit code whose IP wrapped from FFFF to 0 inside the block. */
     final boolean wraps;
     boolean valid = true;
+    /** Times the interpreter ran this block whole: the translator's trigger (counted, never timed). */
+    int executions;
+    /** Its bytecode translation, once {@link #executions} reached the threshold; null before. */
+    Translation translation;
+    int translationBytes;
     /**
      * The blocks that ran after this one, by the EIP they were entered at, valid while the
      * processor's chain generation is {@code chainGen} (nothing changed the linear-to-physical

@@ -38,7 +38,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     TraceSink tracer;
 
     long icount;
-    private long stopAt;
+    long stopAt;
     boolean stopRequested;
     boolean halted;
     boolean shutdown;
@@ -68,8 +68,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     int faultLoopCount;
 
     // Interpreter state of the block being executed.
-    private Block currentBlock;
-    private int execLimit;
+    Block currentBlock;
+    int execLimit;
     /**
      * A write voided the block being executed. A REP instruction then stops after the current
      * iteration and is fetched again, so a string instruction that overwrites its own code behaves
@@ -79,10 +79,10 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     /** Iterations beyond the first retired by a REP instruction in the current block. */
     long repExtra;
     /** Most REP iterations one execution of a REP instruction may perform before yielding. */
-    private long repCap = Long.MAX_VALUE;
+    long repCap = Long.MAX_VALUE;
 
     // Breakpoints (a debugger's): linear addresses to stop before, null when there are none.
-    private int[] breakpoints;
+    int[] breakpoints;
     /** Where the last breakpoint stop was (instruction count and linear EIP), so that resuming passes it. */
     private long breakpointIcount = -1;
     private int breakpointLinear;
@@ -542,7 +542,10 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             if (tracer != null) tracer.beforeInstruction(this);
             lastBlock = b;
             faulted = false;
-            execBlock(b, Math.min(limit, b.count));
+            int n = Math.min(limit, b.count);
+            Translation t = n == b.count && !single ? translationFor(b) : null;
+            if (t != null) execTranslated(b, t);
+            else execBlock(b, n);
             if (trap && !shutdown && !faulted && !trapShadow) { // a faulting instruction did not complete: no trap
                 dr[6] |= 0x4000;
                 ControlTransfer.interrupt(this, CpuFault.DB, 0, false, ControlTransfer.KIND_TRAP);
@@ -620,10 +623,10 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     /** The last execBlock ended in an exception (single-step traps only follow completed instructions). */
-    private boolean faulted;
+    boolean faulted;
 
     /** The block executed last, for chaining (null after anything that is not a plain block end). */
-    private Block lastBlock;
+    Block lastBlock;
 
     long decodes;
 
@@ -693,6 +696,72 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         int lin = segBase[CS] + off;
         if (decodePage != -1 && (lin >>> 12) != decodePage) throw OFF_THE_PAGE;
         return readPhys8(codePhys(lin));
+    }
+
+    // --- translated blocks (Translator) ------------------------------------------------------
+
+    final TranslationCache translations = new TranslationCache();
+    /** Instructions retired inside translations, for the share reported by --stats. */
+    long translatedInstructions;
+
+    /**
+     * The block's translation, made now if the block has run whole often enough; null while it
+     * is to be interpreted. Counted in executions, so when a block gets translated depends on the
+     * guest's path only, never on host timing.
+     */
+    private Translation translationFor(Block b) {
+        Translation t = b.translation;
+        if (t != null || translations.threshold < 0) return t;
+        if (++b.executions < translations.threshold) return null;
+        return translations.translate(b, code);
+    }
+
+    /** Runs a translation, with execBlock's set-up; the generated code does execBlock's exits. */
+    private void execTranslated(Block b, Translation t) {
+        currentBlock = b;
+        currentBlockVoided = false;
+        execLimit = b.count;
+        repExtra = 0;
+        t.run(this);
+    }
+
+    /**
+     * A translation stopped after {@code i} instructions because execLimit fell (a write voided the
+     * block, a device asked for a stop): execBlock's exit for that case.
+     */
+    void xlatStop(Block b, int entry, long base, int i) {
+        icount = base + i + repExtra;
+        translatedInstructions += icount - base;
+        eip = (entry + b.insns[i - 1].end) & ipMask;
+        currentBlock = null;
+    }
+
+    /** A translation's instruction {@code i} raised {@code f}: execBlock's exit for a fault. */
+    void xlatFault(CpuFault f, Block b, int entry, long base, int i) {
+        faulted = true;
+        icount = base + i + repExtra;
+        translatedInstructions += icount - base;
+        eip = (entry + b.insns[i].ofs) & ipMask;
+        lastBlock = null;
+        currentBlock = null;
+        ControlTransfer.exception(this, f);
+    }
+
+    /**
+     * Sets how often a block must run whole before it is translated: 1 translates everything on
+     * its first run, a negative value interprets only (the reference).
+     */
+    public void setTranslationThreshold(int executions) {
+        translations.setThreshold(executions, code);
+    }
+
+    /** Most blocks one translation may chain (1: each block its own translation). */
+    public void setTranslationRegion(int blocks) {
+        translations.regionBlocks = Math.max(1, blocks);
+    }
+
+    public TranslationStats translationStats() {
+        return translations.stats(translatedInstructions);
     }
 
     private void execBlock(Block b, int n) {
@@ -1006,7 +1075,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     /** The instructions too rare to sit in execBlock's switch. Same conventions as there. */
-    private void execOther(Insn in, int entry, int i, long base) {
+    void execOther(Insn in, int entry, int i, long base) {
         final int[] r = this.r;
         switch (in.op) {
                     case Op.NOT_M: {
@@ -1346,25 +1415,69 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         }
     }
 
-    private void add32(int d, int v) {
+    // The interpreter's inline 32-bit cases as methods, for translations to call (execBlock keeps
+    // its own copies inline: a call there would not be inlined into the huge switch).
+
+    void inc32(int d) {
+        int v = r[d];
+        keepCarry();
+        fOp = F_INC; fA = v; fB = 1; fRes = r[d] = v + 1; fSign = 0x80000000;
+    }
+
+    void dec32(int d) {
+        int v = r[d];
+        keepCarry();
+        fOp = F_DEC; fA = v; fB = 1; fRes = r[d] = v - 1; fSign = 0x80000000;
+    }
+
+    void addMem32(int seg, int ea, int v) {
+        int a = rd32(seg, ea);
+        int res = a + v;
+        wr32(seg, ea, res);
+        fOp = F_ADD; fA = a; fB = v; fRes = res; fSign = 0x80000000;
+    }
+
+    void push32(int v) {
+        if (stack32) {
+            int sp = r[ESP] - 4;
+            wr32(SS, sp, v);
+            r[ESP] = sp;
+        } else {
+            push(v, 4);
+        }
+    }
+
+    int pop32() {
+        int v;
+        if (stack32) {
+            v = rd32(SS, r[ESP]);
+            r[ESP] += 4;
+        } else {
+            v = peekStack(0, 4);
+            adjustSp(4);
+        }
+        return v;
+    }
+
+    void add32(int d, int v) {
         int a = r[d];
         int res = a + v;
         r[d] = res;
         fOp = F_ADD; fA = a; fB = v; fRes = res; fSign = 0x80000000;
     }
 
-    private void sub32(int d, int v) {
+    void sub32(int d, int v) {
         int a = r[d];
         int res = a - v;
         r[d] = res;
         fOp = F_SUB; fA = a; fB = v; fRes = res; fSign = 0x80000000;
     }
 
-    private void cmp32(int a, int v) {
+    void cmp32(int a, int v) {
         fOp = F_SUB; fA = a; fB = v; fRes = a - v; fSign = 0x80000000;
     }
 
-    private void logic32(int res) {
+    void logic32(int res) {
         fOp = F_LOGIC; fRes = res; fSign = 0x80000000;
     }
 
@@ -1375,7 +1488,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     /** A near branch target: masked to the operand size and checked against the CS limit. */
-    private int jumpTarget(int target, int size) {
+    int jumpTarget(int target, int size) {
         if (size == 2) target &= 0xFFFF;
         if (Integer.compareUnsigned(target, segLimit[CS]) > 0) throw CpuFault.gp(0);
         return target;
@@ -1433,7 +1546,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         }
     }
 
-    private int incDec(int v, boolean inc, int size) {
+    int incDec(int v, boolean inc, int size) {
         keepCarry();
         int res = inc ? v + 1 : v - 1;
         int m = sizeMask(size);
@@ -1445,7 +1558,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         return res;
     }
 
-    private int neg(int v, int size) {
+    int neg(int v, int size) {
         int res = -v;
         setFlagsSub(0, v, res, size);
         return res;

@@ -26,10 +26,15 @@ import org.junit.jupiter.api.Test;
  * {@code -Dfuzz.seed=S}, {@code -Dfuzz.budget=I} (instructions per case, default 400),
  * {@code -Dfuzz.splitEvery=K} (one case in K is also run in pieces, default 8). Every
  * failure is printed as a {@link FuzzRig.Case} expression to paste into {@link FuzzRegressionTest}.
+ * One case in {@link #TRANSLATE_EVERY} also runs with every block translated to bytecode on its first
+ * execution; outcome, count and every architectural register and memory byte must equal the
+ * interpreter's.
  */
 class RandomCodeFuzzTest {
     static final int STALL_SECONDS = 20;
     static final int SPLIT_EVERY = 8;
+    /** One case in this many also runs with every block translated on its first run (the translator's differential). */
+    static final int TRANSLATE_EVERY = 25;
     private static final int MAX_REPORTED = 30;
 
     @Test
@@ -49,6 +54,10 @@ class RandomCodeFuzzTest {
 
         Thread worker = new Thread(() -> {
             FuzzRig rig = new FuzzRig();
+            rig.cpu.setTranslationThreshold(-1); // the interpreter is the reference
+            FuzzRig translating = new FuzzRig();
+            translating.cpu.setTranslationThreshold(1);
+            translating.cpu.setTranslationRegion(16); // regions too, where random code forms them
             FuzzRig.Mode[] modes = FuzzRig.Mode.values();
             try {
                 for (long i = 0; i < iterations && failures.size() < MAX_REPORTED; i++) {
@@ -62,6 +71,12 @@ class RandomCodeFuzzTest {
                         int[] s = stats.computeIfAbsent(c.mode(), m -> new int[4]);
                         s[o.stop() == Cpu.Stop.BUDGET ? 0 : o.stop() == Cpu.Stop.SHUTDOWN ? 1 : o.exception() >= 0 ? 2 : 3]++;
                         outcomes.merge(o.exception() >= 0 ? "exception " + o.exception() : o.stop().toString(), 1, Integer::sum);
+                        if (i % TRANSLATE_EVERY == 0) {
+                            FuzzRig.Outcome t = translating.run(c, budget, null);
+                            if (!t.equals(o)) {
+                                throw new AssertionError("translated code changed the outcome:\n  interpreted: " + o + "\n  translated:  " + t);
+                            }
+                        }
                         if (i % splitEvery == 0) {
                             FuzzRig.Outcome split = rig.run(c, budget, new Random(i));
                             if (!split.equals(o)) {

@@ -237,4 +237,53 @@ class Real286VectorsTest {
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, b.toString());
     }
+
+    /** One vector in this many is also judged with every block translated to bytecode on its first run. */
+    static final int TRANSLATED_EVERY = 10;
+
+    /**
+     * The translator's differential on hardware vectors: a vector judged with translated code gets
+     * the verdict the interpreter gets, to the byte of its detail (the same registers, flags and
+     * memory). Independent of whether the verdict is a pass: it asks only that translating changes
+     * nothing.
+     */
+    @Test
+    void translatedCodeIsJudgedAsTheInterpreterIs() throws IOException {
+        Path dir = vectorDir();
+        if (!Files.isDirectory(dir)) {
+            if ("true".equals(System.getenv("CI"))) fail("80286 test vectors not found at " + dir + " (set -Dx86tests.dir)");
+            Assumptions.abort("80286 test vectors not found at " + dir + "; set -Dx86tests.dir to run them");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> meta = (Map<String, Object>) ((Map<String, Object>) MiniJson.parse(
+                Files.readString(dir.resolve("metadata.json")))).get("opcodes");
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".json.gz")).sorted().toList();
+        }
+        I686Differences.Judge interpreted = new I686Differences.Judge();
+        interpreted.runner.cpu.setTranslationThreshold(-1);
+        I686Differences.Judge translated = new I686Differences.Judge();
+        translated.runner.cpu.setTranslationThreshold(1);
+        int n = 0, compared = 0;
+        List<String> differ = new ArrayList<>();
+        for (Path f : files) {
+            String name = f.getFileName().toString().replace(".json.gz", "");
+            int mask = flagsMask(meta, name);
+            for (Object t : (List<?>) MiniJson.parse(gunzip(f))) {
+                if (n++ % TRANSLATED_EVERY != 0) continue;
+                @SuppressWarnings("unchecked")
+                Vector286 v = new Vector286(name, (Map<String, Object>) t, mask);
+                Verdict a = interpreted.judge(v), b = translated.judge(v);
+                compared++;
+                if (!a.equals(b) && differ.size() < 20) {
+                    differ.add(v.idx + " " + v.name + ": interpreted " + a + "\n    translated " + b);
+                }
+            }
+        }
+        assertTrue(translated.runner.cpu.translationStats().made() > compared / 2,
+                "the translator was not exercised: " + translated.runner.cpu.translationStats());
+        assertTrue(differ.isEmpty(), differ.size() + " of " + compared + " vectors judged differently with translation:\n  "
+                + String.join("\n  ", differ));
+    }
 }

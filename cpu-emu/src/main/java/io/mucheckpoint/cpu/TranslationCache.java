@@ -1,0 +1,98 @@
+package io.mucheckpoint.cpu;
+
+import java.util.ArrayDeque;
+
+/**
+ * The live translations, held in bounds. A translation belongs to its block (it dies with the
+ * block when code is modified or the code cache is cleared); this class only counts them and, when
+ * their bytecode passes {@link #MAX_BYTES}, drops the oldest, whose blocks then start counting
+ * towards the threshold again. The bound keeps a guest that keeps generating code (a JIT, a
+ * decompressor) from growing the JVM's class space for ever.
+ */
+final class TranslationCache {
+    /** Default executions before a block is translated: past the one-shot start-up code. */
+    static final int DEFAULT_THRESHOLD = 200;
+    /** Bytecode held before the oldest translations are dropped (hidden classes cost a few times this in metaspace). */
+    static final long MAX_BYTES = 24L << 20;
+
+    int threshold = initialThreshold();
+    /**
+     * Most blocks one translation chains (its entry block and the blocks it reaches by forward
+     * jumps on the same page): 1 by default, because on the bundled workloads regions cost more in
+     * HotSpot compile time than they save in returns to Cpu.run (docs/speed.md); -Dvmm.translate.region=N.
+     */
+    int regionBlocks = Integer.getInteger("vmm.translate.region", 1);
+    private final ArrayDeque<Block> live = new ArrayDeque<>();
+    private long liveBytes;
+    private long made, evicted, declined, nanos;
+
+    /** -Dvmm.translate=off|on|all|N: the default for processors made in this JVM. */
+    private static int initialThreshold() {
+        String v = System.getProperty("vmm.translate", "on");
+        switch (v) {
+            case "off": return -1;
+            case "on": return DEFAULT_THRESHOLD;
+            case "all": return 1;
+            default:
+                try {
+                    int n = Integer.parseInt(v);
+                    return n <= 0 ? -1 : n;
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("vmm.translate must be off, on, all or a count: " + v);
+                }
+        }
+    }
+
+    void setThreshold(int executions, CodeCache code) {
+        threshold = executions <= 0 ? -1 : executions;
+        if (threshold < 0) clear();
+    }
+
+    /** Translates {@code b} (null if the translator declines it; it is then never asked again). */
+    Translation translate(Block b, CodeCache code) {
+        long t0 = System.nanoTime();
+        Translator.Result r = Translator.translate(b, code, regionBlocks);
+        nanos += System.nanoTime() - t0;
+        if (r == null) {
+            declined++;
+            b.executions = Integer.MIN_VALUE; // interpreted for good: not worth asking again
+            return null;
+        }
+        made++;
+        b.translation = r.translation();
+        b.translationBytes = r.bytes();
+        live.addLast(b);
+        liveBytes += r.bytes();
+        if (liveBytes > MAX_BYTES) pruneDead();
+        while (liveBytes > MAX_BYTES && !live.isEmpty()) drop(live.removeFirst(), true);
+        return r.translation();
+    }
+
+    private void drop(Block b, boolean eviction) {
+        liveBytes -= b.translationBytes;
+        if (b.valid && eviction) evicted++;
+        b.translation = null;
+        b.translationBytes = 0;
+        b.executions = 0;
+    }
+
+    void clear() {
+        while (!live.isEmpty()) drop(live.removeFirst(), false);
+    }
+
+    /** Forgets translations of blocks the code cache has voided, so their bytes stop counting. */
+    private void pruneDead() {
+        live.removeIf(b -> {
+            if (b.valid) return false;
+            liveBytes -= b.translationBytes;
+            b.translation = null;
+            return true;
+        });
+    }
+
+    TranslationStats stats(long translatedInstructions) {
+        pruneDead();
+        return new TranslationStats(threshold > 0, threshold, made, evicted, declined, liveBytes, nanos,
+                translatedInstructions);
+    }
+}
