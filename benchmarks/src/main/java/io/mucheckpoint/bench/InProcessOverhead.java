@@ -33,7 +33,8 @@ import java.util.SplittableRandom;
  * GUEST is a bundled workload (run at size=bench, restarted when it ends) or {@code linux:PROGRAM},
  * one of guests/linux/programs/run's programs at size bench (the kernel and programs.gz from
  * $VMM_LINUX_CACHE; booted once without the engine to its prompt, then both machines start from
- * that state). CONFIG as {@link BenchConfig} (e.g. cow-50ms-history). Prints one line:
+ * that state). CONFIG as {@link BenchConfig} (e.g. cow-50ms-history), with {@code -helper} appended for the
+ * pre-copy on the helper thread. Prints one line:
  * {@code inprocess GUEST CONFIG pairs=N ratio=M lo=L hi=H sum_ratio=S pause_p50_us=.. pause_p99_us=.. pause_max_us=..}.
  */
 public final class InProcessOverhead {
@@ -57,8 +58,11 @@ public final class InProcessOverhead {
         int warm = args.length > 4 ? Integer.parseInt(args[4]) : 20;
         Guest guest = guestName.startsWith("linux:") ? linux(guestName.substring(6)) : () -> GuestRun.machine(guestName, "size=bench");
 
+        // CONFIG-helper: the same with the pre-copy on the helper thread (CheckpointEngine.precopyOnHelper).
+        boolean onHelper = config.endsWith("-helper");
+        String engineConfig = onHelper ? config.substring(0, config.length() - "-helper".length()) : config;
         Machine on = guest.fresh(), off = guest.fresh();
-        CheckpointEngine engine = CheckpointOverhead.startEngine(on, config);
+        CheckpointEngine engine = startEngine(on, engineConfig, onHelper);
         List<Long> pauses = new ArrayList<>();
         List<EngineStats> retired = new ArrayList<>();
         engine.addBoundaryListener(c -> pauses.add(c.pauseNanos()));
@@ -86,7 +90,7 @@ public final class InProcessOverhead {
                 engine.stop();
                 on = guest.fresh();
                 off = guest.fresh();
-                engine = CheckpointOverhead.startEngine(on, config);
+                engine = startEngine(on, engineConfig, onHelper);
                 engine.addBoundaryListener(c -> pauses.add(c.pauseNanos()));
                 continue; // a partial slice: not a pair
             }
@@ -114,6 +118,13 @@ public final class InProcessOverhead {
                 guestName, config, n, slice, median(r), ci[0], ci[1], (double) sumOn / sumOff,
                 pct(p, 0.5) / 1e3, pct(p, 0.99) / 1e3, p.length == 0 ? 0 : p[p.length - 1] / 1e3, trapped == 0 ? 0 : trapNanos / 1e3 / trapped,
                 precopied == 0 ? 0 : precopyNanos / 1e3 / precopied);
+    }
+
+    private static CheckpointEngine startEngine(Machine m, String config, boolean onHelper) {
+        CheckpointEngine e = new CheckpointEngine(m, BenchConfig.parse(config));
+        e.precopyOnHelper(onHelper);
+        e.start();
+        return e;
     }
 
     /** Runs one slice; returns {CPU nanoseconds of this thread, 1 if the guest finished}. */

@@ -50,6 +50,8 @@ public final class CheckpointEngine {
     private final long[] predicted;
     /** Pages whose speculative pre-copy is being given back (scratch for {@link #reclaimSpeculative}). */
     private final long[] reclaim;
+    /** Pre-copy on the second core (null: at the boundary, on this thread). */
+    private HelperPrecopy helper;
     /** Whether the newest epoch still holds pre-copies that may be unwritten (and so reclaimable). */
     private boolean speculativeLive;
     private long intervalTicks; // reconfigure may change it
@@ -161,6 +163,45 @@ public final class CheckpointEngine {
         warnIfWindowShort();
     }
 
+    /**
+     * Moves the pre-copy to a helper thread, concurrently with the guest (copy-on-write only): the
+     * boundary only reserves a slot for each predicted page, and a write that reaches a page before
+     * the helper copies it itself ({@link HelperPrecopy}). Off by default: a fault injector's raw
+     * flips, which bypass the write door, would land before or after the copy by host timing.
+     */
+    public void precopyOnHelper(boolean on) {
+        settleHelper();
+        helper = on && strategy.usesTraps() ? new HelperPrecopy(store, memory.backing(), memory.pageCount()) : null;
+    }
+
+    /** For tests: whether the helper has begun copying the open batch. */
+    boolean helperBegun() {
+        return helper != null && helper.begun();
+    }
+
+    /** For tests: write traps that met the helper copying their page and waited for it. */
+    long helperWaits() {
+        return helper == null ? 0 : helper.waits;
+    }
+
+    /**
+     * Ends an open helper batch in the middle of an epoch, so that the newest log can be read: the
+     * pre-copies of pages not written yet leave it (their pages are still protected, so a later
+     * write captures them as usual).
+     */
+    private void settleHelper() {
+        if (helper == null || !helper.open()) return;
+        Checkpoint c = newest();
+        helper.finish(c.pages);
+        java.util.Arrays.fill(reclaim, 0L);
+        Strategy.forEachPage(predicted, memory.pageCount(), p -> {
+            if (!memory.isDirty(p)) reclaim[p >>> 6] |= 1L << (p & 63);
+        });
+        for (int w = 0; w < predicted.length; w++) predicted[w] &= ~reclaim[w];
+        c.pages.retain(p -> !Strategy.bit(reclaim, p), store::release);
+        speculativeLive = false;
+    }
+
     public CheckpointConfig config() {
         return config;
     }
@@ -216,6 +257,7 @@ public final class CheckpointEngine {
      * checkpoints describe a guest that no longer runs).
      */
     public void restart() {
+        settleHelper();
         for (Checkpoint c : ring) {
             c.pages.releaseAll(store);
             blocks.release(c);
@@ -232,6 +274,7 @@ public final class CheckpointEngine {
 
     /** Stops capturing (the checkpoints taken so far stay, but no new pre-images are saved). */
     public void stop() {
+        settleHelper();
         memory.setProtection(false);
         memory.setWriteTrap(null);
         blocks.capture(null);
@@ -239,6 +282,9 @@ public final class CheckpointEngine {
     }
 
     // --- running -----------------------------------------------------------------------------------
+
+    /** A detector asked {@link #run} to return to its caller (see {@link #requestStop}). */
+    private boolean stopRequested;
 
     /**
      * Runs the machine like {@link Machine#run}, taking epoch boundaries on the way. Returns when the
@@ -255,8 +301,22 @@ public final class CheckpointEngine {
                 if (boundaryDue()) boundary();
             }
             if (r.kind() != RunResult.Kind.LIMIT) return r;
+            if (stopRequested) {
+                stopRequested = false;
+                return r;
+            }
             if (machine.clock.now() >= tickLimit || machine.cpu.icount() >= icountLimit) return r;
         }
+    }
+
+    /**
+     * Makes {@link #run} return to its caller at the end of the current instruction (a detector
+     * fired: recovery must start where the error was found, not at the caller's limit). The
+     * engine's own yields (an early boundary) go on running.
+     */
+    public void requestStop() {
+        stopRequested = true;
+        machine.yieldRun();
     }
 
     /**
@@ -315,6 +375,7 @@ public final class CheckpointEngine {
         if (forceBoundary) totals.earlyBoundaries++;
         forceBoundary = false;
         Checkpoint ended = newest();
+        if (helper != null) helper.finish(ended.pages); // unwritten pre-copies then leave with strategy.boundary
         speculativeLive = false; // the ended epoch's unwritten pre-copies are dropped by strategy.boundary
         memory.drainDirty(written);
         closeEpochCounters(ended);
@@ -406,11 +467,20 @@ public final class CheckpointEngine {
             return;
         }
         int[] copied = {0};
-        Strategy.forEachPage(predicted, memory.pageCount(), p -> {
-            strategy.save(p, next.pages);
-            memory.markCaptured(p);
-            copied[0]++;
-        });
+        if (helper != null) {
+            // Only reserve and log here; the pages stay protected until the helper (or a write) copies them.
+            Strategy.forEachPage(predicted, memory.pageCount(), p -> {
+                next.pages.add(p, helper.add(p));
+                copied[0]++;
+            });
+            helper.start();
+        } else {
+            Strategy.forEachPage(predicted, memory.pageCount(), p -> {
+                strategy.save(p, next.pages);
+                memory.markCaptured(p);
+                copied[0]++;
+            });
+        }
         speculativeLive = true;
         next.epoch.precopied = copied[0];
         next.epoch.precopyNanos = System.nanoTime() - t;
@@ -423,6 +493,11 @@ public final class CheckpointEngine {
      */
     private boolean reclaimSpeculative() {
         if (!speculativeLive) return false;
+        if (helper != null && helper.open()) {
+            long before = store.bytesInUse();
+            settleHelper();
+            return store.bytesInUse() < before;
+        }
         speculativeLive = false;
         Checkpoint c = newest();
         java.util.Arrays.fill(reclaim, 0L);
@@ -443,6 +518,7 @@ public final class CheckpointEngine {
     }
 
     private void trap(int page) {
+        if (helper != null && helper.trap(page)) return; // a predicted page: its image is taken now
         long t = System.nanoTime();
         Checkpoint c = newest();
         makeRoomFor(1, c);
@@ -579,6 +655,7 @@ public final class CheckpointEngine {
         if (!started) throw new NoSuchCheckpointException(id, "no checkpoint has been taken yet");
         Checkpoint target = byId(id);
         long t0 = System.nanoTime();
+        settleHelper();
         verify(target);
         long fromIcount = machine.cpu.icount();
         memory.drainDirty(written);
@@ -681,6 +758,7 @@ public final class CheckpointEngine {
 
     /** Checks every retained checkpoint's images and state; returns the ids found corrupt. */
     public List<Integer> integrityCheck() {
+        settleHelper();
         List<Integer> bad = new ArrayList<>();
         for (Checkpoint c : ring) {
             if (!c.stateIntact() || !strategy.logIntact(c) || !blocks.intact(c)) bad.add(c.id);
@@ -734,6 +812,7 @@ public final class CheckpointEngine {
      */
     public boolean newestPreImage(int page, byte[] dst) {
         if (!started || config.mode() != CheckpointConfig.Mode.COW) return false;
+        settleHelper();
         int slot = newest().pages.slotOf(page);
         if (slot < 0 || !store.verify(slot)) return false;
         store.load(slot, dst, 0);

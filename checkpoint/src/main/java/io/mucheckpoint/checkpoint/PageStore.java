@@ -41,13 +41,35 @@ final class PageStore {
 
     /** Copies a page image into a new slot and records its CRC; returns the slot. */
     int store(byte[] src, int offset) {
-        int slot = allocate();
-        byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
-        if (chunk == null) chunks.set(slot / SLOTS_PER_CHUNK, chunk = new byte[CHUNK]); // lost (truncated) earlier
-        int at = (slot % SLOTS_PER_CHUNK) * PAGE;
+        int slot = reserve();
+        byte[] chunk = chunkOf(slot);
+        int at = offsetOf(slot);
         System.arraycopy(src, offset, chunk, at, PAGE);
         crc[slot] = checksum(chunk, at);
         return slot;
+    }
+
+    /**
+     * A slot whose image another thread will write ({@link #chunkOf}, {@link #offsetOf}); its CRC
+     * is recorded with {@link #setCrc} once the image is there. Only the owning thread calls the
+     * store's methods: a helper writes into the chunk it was handed, nothing else.
+     */
+    int reserve() {
+        int slot = allocate();
+        if (chunks.get(slot / SLOTS_PER_CHUNK) == null) chunks.set(slot / SLOTS_PER_CHUNK, new byte[CHUNK]); // lost (truncated) earlier
+        return slot;
+    }
+
+    byte[] chunkOf(int slot) {
+        return chunks.get(slot / SLOTS_PER_CHUNK);
+    }
+
+    static int offsetOf(int slot) {
+        return (slot % SLOTS_PER_CHUNK) * PAGE;
+    }
+
+    void setCrc(int slot, int value) {
+        crc[slot] = value;
     }
 
     /** Copies a slot's page image out. */
