@@ -206,6 +206,10 @@ final class InjectCommand implements Callable<Integer> {
                         Units.formatNanos(l), cfg.keep(), results.size(), target, seed, interrupted ? ", interrupted" : "");
                 System.out.print(s.table());
                 chart.add(what, s);
+                long[] detected = results.stream().map(Campaign.Result::trace)
+                        .filter(t -> t != null && t.injectedNanos() >= 0 && t.detectNanos() >= t.injectedNanos())
+                        .mapToLong(t -> t.detectNanos() - t.injectedNanos()).toArray();
+                chart.detectionLatencies(what, detected);
                 if (li > 0) out.append(',');
                 out.append("{\"latencyNanos\":").append(l).append(",\"keep\":").append(cfg.keep()).append(",\"summary\":")
                         .append(s.toJson()).append(",\"results\":[");
