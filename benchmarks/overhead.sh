@@ -53,7 +53,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp cli/target/vmm.jar "$tmp/vmm.jar"
 cp benchmarks/target/benchmarks.jar "$tmp/benchmarks.jar"
-vmm=(java -XX:+UseParallelGC -jar "$tmp/vmm.jar")
+mapfile -t jvm_options < <(grep -v '^#' jvm.options)
+vmm=(java "${jvm_options[@]}" -jar "$tmp/vmm.jar") # what ./vmm execs
 
 mkdir -p "$(dirname "$data")"
 if [ ! -s "$data" ]; then
@@ -136,7 +137,7 @@ if [[ ,$sections, == *,inprocess,* ]]; then
       iv=${c%%:*}; pred=${c##*:}
       b0=$(busy)
       t0=$(date +%s.%N)
-      line=$(VMM_LINUX_CACHE=$K java -XX:+UseParallelGC -Dvmm.root="$PWD" -cp "$tmp/benchmarks.jar" io.mucheckpoint.bench.InProcessOverhead \
+      line=$(VMM_LINUX_CACHE=$K java "${jvm_options[@]}" -Dvmm.root="$PWD" -cp "$tmp/benchmarks.jar" io.mucheckpoint.bench.InProcessOverhead \
         "$guest" "cow-$iv-$pred" "$inpairs" 20000000 20 2> "$tmp/err" | grep '^inprocess ') || { cat "$tmp/err" >&2; exit 70; }
       b1=$(busy)
       others=$(awk -v b0="$b0" -v b1="$b1" -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { o = (b1 - b0) / 100 - (t1 - t0); printf "%.2f", o < 0 ? 0 : o }')

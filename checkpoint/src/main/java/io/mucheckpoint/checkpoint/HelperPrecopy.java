@@ -37,7 +37,13 @@ final class HelperPrecopy {
     private final CRC32C ownCrc = new CRC32C();
     private int trapCopied;
     /** Traps that found the helper copying their page and waited for it (the race, for tests). */
-    long waits;
+    volatile long waits;
+    /**
+     * Tests only: called by the helper with the batch index it has just claimed, before it copies,
+     * so that a test can hold it there until a write has met it (a race that scheduling alone may
+     * never produce on a busy machine).
+     */
+    static volatile java.util.function.IntConsumer claimHook;
 
     /** One boundary's pages: the helper's sweep touches only its own batch, so none waits for a late sweep. */
     private static final class Batch {
@@ -98,6 +104,8 @@ final class HelperPrecopy {
         CRC32C crc = new CRC32C();
         for (int i = 0; i < b.count; i++) {
             if (!b.state.compareAndSet(i, PENDING, CLAIMED)) continue;
+            java.util.function.IntConsumer hook = claimHook;
+            if (hook != null) hook.accept(i);
             copy(b, i, crc);
             b.state.set(i, DONE); // publishes the image and crcs[i]
         }

@@ -17,7 +17,10 @@ import org.junit.jupiter.api.Test;
  * Pre-copy on the helper thread races the guest: right after each boundary hands the predicted
  * pages to the helper, and the helper has begun, the test overwrites whole predicted pages through
  * the write door from the last one down while the helper copies from the first one up, so that the
- * two meet on one page each epoch (counted: a trap that found its page being copied). Whatever the interleaving, every image must be
+ * two meet on one page each epoch (counted: a trap that found its page being copied). So that they
+ * meet whatever the scheduler does, the helper is held after claiming the first page of each batch
+ * until the write to that page (the test's last of the epoch) has found it copying. Whatever the
+ * interleaving, every image must be
  * the page as it was at the boundary (what a serial capture saves), and a rollback must give back
  * exactly the RAM of then.
  */
@@ -31,6 +34,19 @@ class HelperPrecopyRaceTest {
                 .withKeep(4).withInterval(Interval.instructions(1_000_000_000L)));
         e.precopyOnHelper(true);
         e.start();
+        HelperPrecopy.claimHook = i -> {
+            if (i != 0) return;
+            long before = e.helperWaits(), until = System.nanoTime() + 50_000_000L;
+            while (e.helperWaits() == before && System.nanoTime() < until) Thread.onSpinWait();
+        };
+        try {
+            race(m, e);
+        } finally {
+            HelperPrecopy.claimHook = null;
+        }
+    }
+
+    private void race(Machine m, CheckpointEngine e) throws Exception {
         Random rnd = new Random(21);
         byte[][] model = new byte[PAGES][4096]; // what each page holds now, by the test's own account
         for (int i = 0; i < PAGES; i++) m.memory.copyPage(FIRST + i, model[i], 0);
@@ -40,7 +56,7 @@ class HelperPrecopyRaceTest {
         byte[] page = new byte[4096];
         int epochs = 0;
         // Until the race has been met often (or a bound, on a machine too busy to run the helper alongside).
-        while (epochs < 200 || (e.helperWaits() < 50 && epochs < 800)) {
+        while (epochs < 300) {
             byte[][] atBoundary = copy(model);
             long until = System.nanoTime() + 5_000_000;
             while (epochs > 0 && !e.helperBegun() && System.nanoTime() < until) Thread.onSpinWait();
@@ -62,7 +78,8 @@ class HelperPrecopyRaceTest {
         }
         System.out.printf("HelperPrecopyRaceTest: %d epochs, %d writes met the helper on their page%n", epochs, e.helperWaits());
         assertTrue(e.stats().pagesPrecopied() >= (long) (epochs - 1) * PAGES, "the helper had the pages: " + e.stats().toJson());
-        assertTrue(e.helperWaits() > 0, "no write ever met the helper copying its page in " + epochs + " epochs");
+        assertTrue(e.helperWaits() >= epochs / 2, "a write met the helper copying its page in most epochs: "
+                + e.helperWaits() + " of " + epochs);
         assertEquals(List.of(), e.integrityCheck(), "every stored image matches its CRC");
         int oldest = e.checkpoints().get(0).id();
         e.rollback(oldest);
