@@ -38,9 +38,9 @@ final class CampaignChart {
     }
 
     /**
-     * HOOK for the campaign's detection latency: the guest time from each detected injection to its
-     * detection, for {@code group}. Campaign results do not carry it yet (the campaigns issue adds it);
-     * until something calls this, the picture shows the outcome shares alone and says so.
+     * The campaign's error latency for {@code group}: the guest time from each detected injection to
+     * its first detection (vmm inject takes it from each result's trace). Without any call the picture
+     * shows the outcome shares alone.
      */
     CampaignChart detectionLatencies(String group, long[] nanos) {
         latencies.put(group, nanos.clone());

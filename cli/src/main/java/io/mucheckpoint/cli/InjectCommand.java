@@ -94,7 +94,7 @@ final class InjectCommand implements Callable<Integer> {
     Path json;
 
     @Option(names = "--plot", paramLabel = "FILE.png",
-            description = "Draw the outcome shares with their 95%% intervals, one group per latency bound, into FILE.png.")
+            description = "Draw the outcome shares with their 95%% intervals, one group per latency bound, and the error latency (injection to detection) of the detected injections, into FILE.png.")
     Path plot;
 
     @Option(names = "--replay", paramLabel = "INDEX", description = "Run only injection INDEX of the plan, with its event log.")
@@ -206,6 +206,10 @@ final class InjectCommand implements Callable<Integer> {
                         Units.formatNanos(l), cfg.keep(), results.size(), target, seed, interrupted ? ", interrupted" : "");
                 System.out.print(s.table());
                 chart.add(what, s);
+                long[] detected = results.stream().map(Campaign.Result::trace)
+                        .filter(t -> t != null && t.injectedNanos() >= 0 && t.detectNanos() >= t.injectedNanos())
+                        .mapToLong(t -> t.detectNanos() - t.injectedNanos()).toArray();
+                chart.detectionLatencies(what, detected);
                 if (li > 0) out.append(',');
                 out.append("{\"latencyNanos\":").append(l).append(",\"keep\":").append(cfg.keep()).append(",\"summary\":")
                         .append(s.toJson()).append(",\"results\":[");
@@ -291,18 +295,25 @@ final class InjectCommand implements Callable<Integer> {
      * Progress on standard error over the whole sweep (every latency bound): one line redrawn in place
      * on a terminal, a line per tenth elsewhere. The estimate of the time left counts the bounds to come.
      */
-    private static final class Progress {
+    static final class Progress {
         private final PrintStream err;
         private final int total;
         private final long start = System.nanoTime();
-        private final boolean inPlace = System.console() != null;
+        private final boolean inPlace;
         private String what = "";
         private int before;
         private int lastTenth;
+        /** Characters the line redrawn in place took, so that the line that replaces it covers them all. */
+        private int drawn;
 
         Progress(PrintStream err, int total) {
+            this(err, total, System.console() != null);
+        }
+
+        Progress(PrintStream err, int total, boolean inPlace) {
             this.err = err;
             this.total = total;
+            this.inPlace = inPlace;
         }
 
         synchronized void bound(String what) {
@@ -317,6 +328,7 @@ final class InjectCommand implements Callable<Integer> {
                     what, all, total, 100.0 * all / total, elapsed, eta);
             if (inPlace) {
                 err.print("\r" + line + "   ");
+                drawn = Math.max(drawn, line.length() + 3);
             } else if (all * 10 / total > lastTenth && all < total) {
                 lastTenth = all * 10 / total;
                 err.println(line);
@@ -326,8 +338,10 @@ final class InjectCommand implements Callable<Integer> {
 
         synchronized void finish(int n, long nanos) {
             before += n;
-            err.printf(Locale.ROOT, "%s%s: %d injections in %.1f s%s%n", inPlace ? "\r" : "", what, n, nanos / 1e9,
-                    inPlace ? " ".repeat(30) : "");
+            String line = String.format(Locale.ROOT, "%s: %d injections in %.1f s", what, n, nanos / 1e9);
+            // on a terminal the line covers the whole progress line it replaces (and a "^C" the terminal echoed after it)
+            err.println(inPlace ? "\r" + line + " ".repeat(Math.max(0, drawn + 2 - line.length())) : line);
+            drawn = 0;
         }
     }
 

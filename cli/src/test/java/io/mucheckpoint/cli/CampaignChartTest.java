@@ -45,6 +45,13 @@ class CampaignChartTest {
         chart.write(both);
         BufferedImage two = ImageIO.read(both.toFile());
         assertEquals(2 * Chart.H, two.getHeight());
+        // every outcome's name fits in the legend: nothing is drawn in the picture's last columns
+        int background = two.getRGB(two.getWidth() - 1, 0);
+        for (int y = 0; y < two.getHeight(); y++) {
+            for (int x = two.getWidth() - 3; x < two.getWidth(); x++) {
+                assertEquals(background, two.getRGB(x, y), "drawn at the right edge (" + x + ", " + y + "): a legend name runs off the picture");
+            }
+        }
         if (System.getenv("VMM_KEEP_CHART") != null) java.nio.file.Files.copy(both, Path.of(System.getenv("VMM_KEEP_CHART"))); // to look at it
     }
 }

@@ -30,7 +30,8 @@ class LauncherTest {
     private Path launcher(String mvnBody) throws Exception {
         Path root = Files.createDirectories(tmp.resolve("clone"));
         Files.copy(Path.of(System.getProperty("vmm.root", ".."), "vmm"), root.resolve("vmm"));
-        Files.copy(Path.of(System.getProperty("vmm.root", ".."), "jvm.options"), root.resolve("jvm.options")); // the launcher's JVM options
+        // the launcher reads the JVM's options from beside it, as in a clone
+        Files.copy(Path.of(System.getProperty("vmm.root", ".."), "jvm.options"), root.resolve("jvm.options"));
         executable(root.resolve("vmm"));
         Path bin = Files.createDirectories(tmp.resolve("bin"));
         Files.writeString(bin.resolve("mvn"), "#!/usr/bin/env bash\n" + mvnBody);

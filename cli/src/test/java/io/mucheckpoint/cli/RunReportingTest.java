@@ -89,12 +89,12 @@ class RunReportingTest {
         BufferedImage img = ImageIO.read(png.toFile());
         assertNotNull(img, "a PNG");
         assertEquals(2 * io.mucheckpoint.checkpoint.chart.Chart.H, img.getHeight(), "two panels");
-        assertTrue(colours(img) > 3, "something is drawn");
+        assertTrue(colours(img, 0, img.getHeight()) > 3, "something is drawn");
         assertEquals(ExitStatus.USAGE, CliRun.of("run", "mcf", "--no-checkpoint", "--stats-plot", png.toString()).status);
     }
 
     @Test
-    void injectPlotDrawsTheOutcomeShares() throws Exception {
+    void injectPlotDrawsTheOutcomeSharesAndTheErrorLatency() throws Exception {
         Path png = tmp.resolve("campaign.png");
         CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "3", "--sweep-latency", "0,10ms", "--workers", "2",
                 "--plot", png.toString());
@@ -102,13 +102,15 @@ class RunReportingTest {
         assertTrue(r.err.contains("vmm: wrote " + png), r.err);
         BufferedImage img = ImageIO.read(png.toFile());
         assertNotNull(img, "a PNG");
-        assertEquals(io.mucheckpoint.checkpoint.chart.Chart.H, img.getHeight(), "the shares alone: the results carry no detection latency yet");
-        assertTrue(colours(img) > 3, "something is drawn");
+        int h = io.mucheckpoint.checkpoint.chart.Chart.H;
+        assertEquals(2 * h, img.getHeight(), "two panels: the outcome shares above, the error latency below");
+        assertTrue(colours(img, 0, h) > 3, "the shares are drawn");
+        assertTrue(colours(img, h, 2 * h) > 2, "the latency panel is drawn (its title, axes and legend at least)");
     }
 
-    private static int colours(BufferedImage img) {
+    private static int colours(BufferedImage img, int fromY, int toY) {
         java.util.Set<Integer> seen = new java.util.HashSet<>();
-        for (int y = 0; y < img.getHeight(); y += 7) for (int x = 0; x < img.getWidth(); x += 7) seen.add(img.getRGB(x, y));
+        for (int y = fromY; y < toY; y += 7) for (int x = 0; x < img.getWidth(); x += 7) seen.add(img.getRGB(x, y));
         return seen.size();
     }
 

@@ -329,11 +329,22 @@ public final class Chart {
         int x = W - RIGHT + 20, y = TOP + 10 + index * 20;
         g.fillRect(x, y - 9, 14, 10);
         g.setColor(Color.BLACK);
-        // A long name gets a smaller font rather than running off the picture's edge.
-        int size = 12;
+        // A long name gets a somewhat smaller font, and then two lines (broken at a space), rather than
+        // running off the picture's edge or shrinking past reading.
+        int size = 12, room = W - 4 - (x + 20);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, size));
-        while (size > 8 && x + 20 + g.getFontMetrics().stringWidth(name) > W - 4) g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, --size));
-        g.drawString(name, x + 20, y);
+        while (size > 10 && g.getFontMetrics().stringWidth(name) > room) g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, --size));
+        if (g.getFontMetrics().stringWidth(name) <= room) {
+            g.drawString(name, x + 20, y);
+            return;
+        }
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 9));
+        int cut = name.length();
+        while (cut > 0 && (name.charAt(cut - 1) != ' ' || g.getFontMetrics().stringWidth(name.substring(0, cut - 1)) > room)) cut--;
+        if (cut == 0) cut = name.length();
+        String first = name.substring(0, cut).stripTrailing(), second = name.substring(cut);
+        g.drawString(first, x + 20, y - 4);
+        g.drawString(second, x + 20, y + 6);
     }
 
     /** A tick label: few digits, more of them for small values. */
