@@ -136,6 +136,7 @@ public final class RecoveryMeasurements {
         List<Injection> once = new ArrayList<>();
         for (Campaign c : others) once.addAll(c.runs().values().iterator().next());
         if (!once.isEmpty()) {
+            outcomes(b, once, img, rel);
             latency(b, once, others, img, rel);
             cost(b, once, img, rel);
         }
@@ -222,6 +223,39 @@ public final class RecoveryMeasurements {
     }
 
     // --- (b) error latency ---------------------------------------------------------------------------
+
+    /** The outcome shares per workload, with their 95 % Wilson intervals: a table and a bar chart. */
+    private static void outcomes(StringBuilder b, List<Injection> once, Path img, String rel) throws IOException {
+        Map<String, List<Injection>> byWorkload = new TreeMap<>();
+        for (Injection i : once) byWorkload.computeIfAbsent(i.workload(), k -> new ArrayList<>()).add(i);
+        List<io.mucheckpoint.recovery.Outcome> kinds = List.of(io.mucheckpoint.recovery.Outcome.values());
+        b.append("\n## Outcomes per workload\n\n");
+        b.append("The same campaigns as the error latency below (one run each). Share of the injections, with its 95 % "
+                + "Wilson interval.\n\n| workload | injections |");
+        for (io.mucheckpoint.recovery.Outcome o : kinds) b.append(' ').append(o.label()).append(" |");
+        b.append("\n|---|---:|");
+        for (int k = 0; k < kinds.size(); k++) b.append("---:|");
+        b.append('\n');
+        Chart chart = new Chart("Outcomes per workload", "", "share of injections (%)").roundTicks()
+                .note("bars: share of each outcome; whiskers: its 95 % confidence interval (Wilson)");
+        List<String> cats = new ArrayList<>();
+        int g = 0;
+        for (Map.Entry<String, List<Injection>> e : byWorkload.entrySet()) {
+            int n = e.getValue().size();
+            cats.add(e.getKey() + " (n=" + n + ")");
+            b.append("| ").append(e.getKey()).append(" | ").append(n).append(" |");
+            for (io.mucheckpoint.recovery.Outcome o : kinds) {
+                int c = (int) e.getValue().stream().filter(i -> o.name().equals(i.outcome())).count();
+                double[] ci = CampaignSummary.wilson(c, n);
+                chart.bar(o.label(), g, 100.0 * c / n, ci[0], ci[1]);
+                b.append(' ').append(share(c, n)).append(" |");
+            }
+            b.append('\n');
+            g++;
+        }
+        Chart.write(img.resolve("outcomes-per-workload.png"), chart.bars(cats));
+        b.append("\n![outcome shares per workload](").append(rel).append("/outcomes-per-workload.png)\n");
+    }
 
     private static void latency(StringBuilder b, List<Injection> once, List<Campaign> files, Path img, String rel) throws IOException {
         b.append("\n## Error latency: injection to first detection\n\n");
