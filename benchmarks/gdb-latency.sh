@@ -10,6 +10,7 @@
 # puts the table into docs/debugging.md between the latency markers, and prints it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mapfile -t jvm_options < <(grep -v '^#' jvm.options) # what ./vmm execs
 ./vmm --version >/dev/null 2>&1 || true   # builds the jar if needed
 jar=cli/target/vmm.jar
 N=${N:-100}
@@ -37,7 +38,7 @@ for c in "${configs[@]}"; do
   read -r w depth ignore hot <<<"$c"
   if [ ${#want[@]} -gt 0 ] && [[ ! " ${want[*]} " =~ " $w " ]]; then continue; fi
   echo "gdb-latency: $w" >&2
-  java -XX:+UseParallelGC -jar "$jar" run "$w" --append size=bench --gdb tcp::0 --gdb-wait >"$tmp/$w.out" 2>"$tmp/$w.err" &
+  java "${jvm_options[@]}" -jar "$jar" run "$w" --append size=bench --gdb tcp::0 --gdb-wait >"$tmp/$w.out" 2>"$tmp/$w.err" &
   vmm=$!
   port=
   for _ in $(seq 100); do

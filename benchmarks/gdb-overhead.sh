@@ -7,6 +7,7 @@
 #   benchmarks/gdb-overhead.sh [WORKLOAD] [PAIRS]     (default: compress 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mapfile -t jvm_options < <(grep -v '^#' jvm.options) # what ./vmm execs
 ./vmm --version >/dev/null 2>&1 || true
 w=${1:-compress}
 pairs=${2:-5}
@@ -22,12 +23,12 @@ gdb.execute("target remote localhost:" + os.environ["PORT"])
 gdb.execute("continue")
 PY
 plain() {
-  /usr/bin/time -f "%e %U %S" -o "$tmp/t" java -XX:+UseParallelGC -jar "$jar" run "$w" --append size=bench >/dev/null
+  /usr/bin/time -f "%e %U %S" -o "$tmp/t" java "${jvm_options[@]}" -jar "$jar" run "$w" --append size=bench >/dev/null
   awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$tmp/t"
 }
 with_gdb() {
   rm -f "$tmp/err"
-  /usr/bin/time -f "%e %U %S" -o "$tmp/t" java -XX:+UseParallelGC -jar "$jar" run "$w" --append size=bench --gdb tcp::0 --gdb-wait \
+  /usr/bin/time -f "%e %U %S" -o "$tmp/t" java "${jvm_options[@]}" -jar "$jar" run "$w" --append size=bench --gdb tcp::0 --gdb-wait \
     >/dev/null 2>"$tmp/err" &
   pid=$!
   local port=

@@ -27,7 +27,7 @@ for cfg in off on; do
   if [ "$cfg" = off ]; then opts=(--no-checkpoint --stats); else opts=(--interval "$iv" --stats); fi
   echo "profile: $w $args, checkpointing $cfg..." >&2
   perf record -q -F 499 -o "$tmp/$cfg.data" -- \
-    java -XX:+UseParallelGC -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit \
+    java $(grep -v "^#" jvm.options | tr "\n" " ") -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit \
       -XX:+PrintCompilation -XX:+PrintInlining -XX:+CITime -XX:+LogVMOutput -XX:-DisplayVMOutput -XX:LogFile="$tmp/$cfg.jit" \
       -jar "$tmp/vmm.jar" run "$w" --append "$args" "${opts[@]}" > /dev/null 2> "$tmp/$cfg.err"
   perf report -i "$tmp/$cfg.data" --stdio --sort comm,symbol 2>/dev/null > "$tmp/$cfg.perf"

@@ -8,8 +8,11 @@ produced a file is read from the file's "command" field if present, else reconst
 """
 import json, sys, datetime, platform
 
+NONE = {"count": 0, "percent": 0.0, "ci95": [0.0, 0.0]}  # an outcome older JSON does not have
+DETECTED = ("DETECTED_RECOVERED", "DETECTED_RECOVERED_ESCAPED", "DETECTED_NOT_RECOVERED")
+
 OUTCOMES = [("NOT_ACTIVATED", "not activated"), ("MASKED", "masked"), ("DETECTED_RECOVERED", "detected, recovered"),
-            ("DETECTED_NOT_RECOVERED", "detected, not recovered"), ("SDC", "silent data corruption"), ("HANG", "hang")]
+            ("DETECTED_RECOVERED_ESCAPED", "detected, recovered, wrong output escaped"), ("DETECTED_NOT_RECOVERED", "detected, not recovered"), ("SDC", "silent data corruption"), ("HANG", "hang")]
 
 def ms(ns):
     return "0" if ns == 0 else ("%g ms" % (ns / 1e6))
@@ -27,12 +30,12 @@ def suite_summary(docs):
     lines.append("| outcome |" + "".join(f" L = {ms(b)} |" for b in bounds))
     lines.append("|---|" + "---:|" * len(bounds))
     def count(b, key):
-        return sum(r["summary"]["outcomes"][key]["count"] for d in docs for r in d["runs"] if r["latencyNanos"] == b)
+        return sum(r["summary"]["outcomes"].get(key, NONE)["count"] for d in docs for r in d["runs"] if r["latencyNanos"] == b)
     for key, label in OUTCOMES:
         lines.append(f"| {label} |" + "".join(f" {count(b, key)} ({100.0 * count(b, key) / total:.1f} %) |" for b in bounds))
-    row = "| **recovered of detected** |"
+    row = "| **recovered, no wrong byte shown, of detected** |"
     for b in bounds:
-        rec, det = count(b, "DETECTED_RECOVERED"), count(b, "DETECTED_RECOVERED") + count(b, "DETECTED_NOT_RECOVERED")
+        rec, det = count(b, "DETECTED_RECOVERED"), sum(count(b, k) for k in DETECTED)
         row += f" {100.0 * rec / det:.1f} % of {det} |" if det else " – |"
     lines.append(row)
     def results(b):
@@ -41,7 +44,7 @@ def suite_summary(docs):
         f" {sum(1 for x in results(b) if x['escalations'] > 0)} |" for b in bounds))
     lines.append("| escalations in all |" + "".join(f" {sum(x['escalations'] for x in results(b))} |" for b in bounds))
     lines.append("| rollbacks in all |" + "".join(f" {sum(x['recoveries'] for x in results(b))} |" for b in bounds))
-    rates = [round(count(b, "DETECTED_RECOVERED") / max(1, count(b, "DETECTED_RECOVERED") + count(b, "DETECTED_NOT_RECOVERED")), 4)
+    rates = [round(count(b, "DETECTED_RECOVERED") / max(1, sum(count(b, k) for k in DETECTED)), 4)
              for b in bounds]
     if len(set(rates)) == 1 and len(bounds) > 1:
         lines.append("\nThe outcome does not depend on the bound here: when a rollback lands on a checkpoint that already "
@@ -64,7 +67,14 @@ def main(paths):
     out.append(f"Machine: {cpu}, {platform.system()} {platform.release()}; generated {datetime.date.today()}.\n")
     out.append("Each injection starts the guest afresh with checkpointing and automatic recovery, flips the chosen bits "
                "at the chosen instruction, runs to the end (or a budget of three times the golden run) and is classified "
-               "against the golden run's output. Percentages carry 95 % Wilson confidence intervals.\n")
+               "against the golden run's output by every byte the console delivered, in order: bytes of a timeline that a "
+               "rollback later corrected count, since the user saw them. A run that was detected, rolled back and ended "
+               "with the right output after wrong bytes had reached the console is *detected, recovered, wrong output "
+               "escaped*; only runs that showed no wrong byte are *detected, recovered*. A detection stops the run at the "
+               "instruction that made it. Campaigns run with a hang watchdog (by default four times the golden run's "
+               "longest stretch without console output or heartbeat), so a hang is a detection. With `--output-commit "
+               "latency` console output is held until the checkpoint after it is older than the latency bound L: an "
+               "error detected within L never shows. Percentages carry 95 % Wilson confidence intervals.\n")
     out.append("*Activation* says whether the corrupted location was read before it was overwritten (memory: watched "
                "exactly; processor state: compared in lockstep with a golden copy for up to 100,000 instructions). "
                "A fault that is *not activated* cannot affect the run; *masked* ones were used but did not change the output.\n")
@@ -85,13 +95,13 @@ def main(paths):
         for key, label in OUTCOMES:
             row = f"| {label} |"
             for r in d["runs"]:
-                o = r["summary"]["outcomes"][key]
+                o = r["summary"]["outcomes"].get(key, NONE)
                 row += f" {o['count']} ({o['percent']:.1f} %, {o['ci95'][0]:.1f}–{o['ci95'][1]:.1f}) |"
             out.append(row)
-        row = "| **recovered of detected** |"
+        row = "| **recovered, no wrong byte shown, of detected** |"
         for r in d["runs"]:
             o = r["summary"]["outcomes"]
-            det = o["DETECTED_RECOVERED"]["count"] + o["DETECTED_NOT_RECOVERED"]["count"]
+            det = sum(o.get(k, NONE)["count"] for k in DETECTED)
             row += f" {100.0 * o['DETECTED_RECOVERED']['count'] / det:.1f} % of {det} |" if det else " – |"
         out.append(row)
         esc = []

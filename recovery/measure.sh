@@ -5,7 +5,8 @@
 # (a) the grid: quantum, the same GRID_FAULTS faults once per retained-checkpoint count K (--keep K) and
 #     latency bound L; (b) every bundled workload, TARGET_FAULTS faults spread over reg, mem, x87 and cr
 #     at the default retention and L = 10 ms. WORKERS=N sets parallel injections (default 1: the machine
-#     is shared); VMM="java -jar F" runs a fixed build instead of ./vmm. Each JSON is gzipped.
+#     is shared); WORKLOADS="a b" limits (b) to those workloads; SKIP_GRID=1 / SKIP_TARGETS=1 skip a
+#     part; VMM="java -jar F" runs a fixed build instead of ./vmm. Each JSON is gzipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 vmm=${VMM:-./vmm}
@@ -27,7 +28,7 @@ if [ -z "${SKIP_GRID:-}" ]; then
       --sweep-keep 1,2,4,16,64 --sweep-latency 0,1ms,10ms,100ms,1s
 fi
 if [ -z "${SKIP_TARGETS:-}" ]; then
-  for w in $($vmm workloads | awk '{print $1}'); do
+  for w in ${WORKLOADS:-$($vmm workloads | awk '{print $1}')}; do
     run "targets-$w" "$w" --append size=test --interval 10ms --latency 10ms --faults "$per" --target reg,mem,x87,cr
   done
 fi

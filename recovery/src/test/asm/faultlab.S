@@ -18,6 +18,13 @@
  *             receive interrupt wakes the guest) is answered with the TSC read right then, in hex,
  *             and the byte. Never exits: input that arrives while the guest halts must be replayed
  *             at the same guest time, not merely the same instruction count
+ *   6 print, then check: EBX holds a value through a long loop (hold_loop), is printed as
+ *             "sum=XXXXXXXX", and only then compared with its copy in memory; on a mismatch the
+ *             guest reports a failed self-check and goes on (prints the result line and exits), as
+ *             a logging guest would: a flip in EBX during the loop puts a wrong line on the console
+ *             before the detection, and anything after the detection shows whether the run stopped
+ *   7 hang:   a counting loop (hang_loop) ends when ECX reaches zero by steps of two: with bit 0
+ *             of ECX flipped it never ends, and the guest prints nothing (a watchdog's case)
  */
         .code32
         .text
@@ -57,7 +64,45 @@ _start:
         je      echo
         cmp     $5, %ebp
         je      idle_echo
+        cmp     $6, %ebp
+        je      printcheck
+        cmp     $7, %ebp
+        je      hang
         jmp     late
+
+printcheck:
+        mov     $0x1234abcd, %ebx
+        mov     %ebx, saved_sum
+        .globl hold_loop
+hold_loop:
+        mov     $1000000, %ecx
+40:     dec     %ecx
+        jnz     40b
+        mov     $summsg, %esi
+41:     movzbl  (%esi), %eax
+        test    %al, %al
+        jz      42f
+        call    putc
+        inc     %esi
+        jmp     41b
+42:     call    put_hex                     /* EBX, as the guest holds it */
+        mov     $10, %eax
+        call    putc
+        cmp     saved_sum, %ebx
+        je      43f
+        mov     $0x00005006, %eax
+        mov     $0x528, %dx
+        out     %eax, (%dx)                 /* self-check failed; the guest goes on */
+43:     mov     %ebx, %eax
+        jmp     print_eax_exit
+
+hang:   mov     $-2000000, %ecx
+        .globl hang_loop
+hang_loop:
+44:     add     $2, %ecx
+        jnz     44b
+        mov     $42, %eax
+        jmp     print_eax_exit
 
 idle_echo:
         /* IRQ 0 and 4 gates at vectors 0x20 and 0x24 */
@@ -305,6 +350,7 @@ gdtr:   .word   23
 idtr:   .word   0x30 * 8 - 1
         .long   idt
 msg:    .asciz  "result="
+summsg: .asciz  "sum="
 hexdigits: .ascii "0123456789abcdef"
 saved_sum: .long 0
 rxbyte: .byte 0

@@ -283,6 +283,9 @@ public final class CheckpointEngine {
 
     // --- running -----------------------------------------------------------------------------------
 
+    /** A detector asked {@link #run} to return to its caller (see {@link #requestStop}). */
+    private boolean stopRequested;
+
     /**
      * Runs the machine like {@link Machine#run}, taking epoch boundaries on the way. Returns when the
      * limit is reached or the guest stops, pauses or exits.
@@ -298,8 +301,22 @@ public final class CheckpointEngine {
                 if (boundaryDue()) boundary();
             }
             if (r.kind() != RunResult.Kind.LIMIT) return r;
+            if (stopRequested) {
+                stopRequested = false;
+                return r;
+            }
             if (machine.clock.now() >= tickLimit || machine.cpu.icount() >= icountLimit) return r;
         }
+    }
+
+    /**
+     * Makes {@link #run} return to its caller at the end of the current instruction (a detector
+     * fired: recovery must start where the error was found, not at the caller's limit). The
+     * engine's own yields (an early boundary) go on running.
+     */
+    public void requestStop() {
+        stopRequested = true;
+        machine.yieldRun();
     }
 
     /**

@@ -573,6 +573,7 @@ final class GuestSession implements AutoCloseable {
                 if (autoRecover && recovery != null) {
                     RunResult after = recovery.afterSlice(r);
                     if (after != null) r = after;
+                    recovery.releaseOutput(r);
                 }
                 output.tick();
                 if (d != null && !r.finished()) {
@@ -592,6 +593,7 @@ final class GuestSession implements AutoCloseable {
             failure = e;
             finish(new RunResult(RunResult.Kind.TRIPLE_FAULT, 0, "internal error in the VMM: " + e));
         } finally {
+            replay.releaseAll();
             output.flush();
         }
     }

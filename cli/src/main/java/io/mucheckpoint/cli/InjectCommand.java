@@ -22,8 +22,10 @@ import picocli.CommandLine.Option;
 @Command(name = "inject", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a fault-injection campaign: one golden run, then N injections, each from a clean start",
                 "with checkpointing and automatic recovery, each classified against the golden output."},
-        footer = {"", "Outcomes: not activated, masked, detected and recovered, detected and not recovered,",
-                "silent data corruption, hang; with 95%% confidence intervals (Wilson).", "", ExitStatus.HELP})
+        footer = {"", "Outcomes: not activated, masked, detected and recovered, detected and recovered but wrong output",
+                "escaped (judged by the bytes the console delivered), detected and not recovered, silent data",
+                "corruption, hang; with 95%% confidence intervals (Wilson). Ctrl-C stops the campaign: the summary",
+                "and --json cover the injections finished by then (exit status 130).", "", ExitStatus.HELP})
 final class InjectCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest;
@@ -65,9 +67,15 @@ final class InjectCommand implements Callable<Integer> {
                     "--sweep-latency, per latency bound: the grid of checkpoint corruption (e.g. 1,2,4,16,64)."})
     List<Integer> sweepKeep;
 
-    @Option(names = "--watchdog", paramLabel = "DURATION", defaultValue = "0",
-            description = "Hang watchdog: no output or heartbeat for this long is a detection (default: off).")
+    @Option(names = "--watchdog", paramLabel = "DURATION|auto", defaultValue = "auto",
+            description = "Hang watchdog: no output or heartbeat for this long of guest time is a detection; auto is "
+                    + Campaign.WATCHDOG_FACTOR + " times the golden run's longest silence, 0 turns it off (default: ${DEFAULT-VALUE}).")
     String watchdog;
+
+    @Option(names = "--output-commit", paramLabel = "immediate|latency", defaultValue = "immediate",
+            description = "Show the injected runs' console output at once, or hold it until the checkpoint after it is older "
+                    + "than the latency bound (default: ${DEFAULT-VALUE}).")
+    String outputCommit;
 
     @Option(names = "--console-detect", paramLabel = "linux|TEXT[,TEXT...]",
             description = {"Also detect errors on the console: a line with one of these texts (linux: Kernel panic, Oops:,",
@@ -110,7 +118,9 @@ final class InjectCommand implements Callable<Integer> {
         OutputFiles.check("--plot", plot);
         CheckpointConfig base = checkpoints.config(guest.ticksPerSecond());
         if (checkpoints.off) throw new VmmException(ExitStatus.USAGE, "recovery needs checkpoints: drop --no-checkpoint");
-        long watchdogNanos = GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
+        long watchdogNanos = watchdog.equals("auto") ? Campaign.WATCHDOG_AUTO
+                : GuestOptions.parse(() -> Units.guestNanos(watchdog), "--watchdog");
+        boolean held = OutputCommit.held(outputCommit);
         List<Long> latencies = new ArrayList<>();
         if (sweep == null || sweep.isEmpty()) latencies.add(base.latencyNanos());
         else for (String s : sweep) latencies.add(GuestOptions.parse(() -> Units.guestNanos(s), "--sweep-latency"));
@@ -131,14 +141,18 @@ final class InjectCommand implements Callable<Integer> {
         Campaign first;
         try {
             err.println("vmm: golden run of " + name + "...");
-            first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos);
+            first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos).withOutputCommit(held);
         } catch (LoadException e) {
             throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
         } catch (IllegalStateException e) {
             throw new VmmException(ExitStatus.GUEST_CRASH, e.getMessage());
         }
         List<String> patterns = consolePatterns();
-        first.withConsolePatterns(patterns);
+        try {
+            first.withConsolePatterns(patterns);
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, "--console-detect: " + e.getMessage());
+        }
         Campaign.Golden g = first.golden();
         FaultPlan plan;
         try {
@@ -146,14 +160,18 @@ final class InjectCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }
-        err.printf(Locale.ROOT, "vmm: golden run: %,d instructions, %.1f ms guest time, %d bytes of output, %d pages used%n",
-                g.instructions(), g.guestNanos() / 1e6, g.output().length, g.usedPages().length);
-        if (replay != null) return replayOne(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos, plan);
+        err.printf(Locale.ROOT, "vmm: golden run: %,d instructions, %.1f ms guest time, %d bytes of output, %d pages used; "
+                        + "watchdog %s%n", g.instructions(), g.guestNanos() / 1e6, g.output().length, g.usedPages().length,
+                first.watchdogNanos() == 0 ? "off" : String.format(Locale.ROOT, "%.1f ms", first.watchdogNanos() / 1e6)
+                        + (watchdogNanos == Campaign.WATCHDOG_AUTO ? String.format(Locale.ROOT, " (%dx its longest silence, %.1f ms)",
+                        Campaign.WATCHDOG_FACTOR, g.longestSilenceNanos() / 1e6) : ""));
+        if (replay != null) return replayOne(first, plan);
         int n = workers != null ? Math.max(1, workers) : Runtime.getRuntime().availableProcessors();
         StringBuilder out = new StringBuilder("{\"command\":\"vmm " + String.join(" ", commandLine).replace("\"", "'")
                 + "\",\"workload\":\"" + name + "\",\"seed\":" + seed + ",\"faults\":" + faults
                 + ",\"target\":\"" + target + "\",\"bits\":" + bits + ",\"keep\":" + base.keep() + ",\"interval\":\""
-                + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"runs\":[");
+                + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"watchdogNanos\":" + first.watchdogNanos()
+                + ",\"outputCommit\":\"" + outputCommit + "\",\"runs\":[");
         CampaignChart chart = new CampaignChart(String.format(Locale.ROOT, "Outcomes of %d injections into %s (%s, seed %d)",
                 faults, name, target, seed));
         // the grid of runs: every --sweep-keep K (or the one --keep) with every latency bound
@@ -162,38 +180,52 @@ final class InjectCommand implements Callable<Integer> {
             if (sweepKeep != null && k < 1) throw new VmmException(ExitStatus.USAGE, "--sweep-keep takes numbers of at least 1");
             for (long l : latencies) grid.add(new long[] {k, l});
         }
-        for (int li = 0; li < grid.size(); li++) {
-            long l = grid.get(li)[1];
-            CheckpointConfig cfg = grid.get(li)[0] < 0 ? base.withLatencyNanos(l) : base.withKeep((int) grid.get(li)[0]).withLatencyNanos(l);
-            Campaign c = li == 0 && grid.get(li)[0] < 0 ? first
-                    : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns);
-            long t0 = System.nanoTime();
-            String what = (grid.get(li)[0] < 0 ? "" : "K=" + cfg.keep() + " ") + "L=" + Units.formatNanos(l);
-            Progress progress = new Progress(err, faults, what);
-            List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
-            progress.finish(System.nanoTime() - t0);
-            CampaignSummary s = CampaignSummary.of(l, cfg.keep(), results);
-            System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d):%n",
-                    Units.formatNanos(l), cfg.keep(), faults, target, seed);
-            System.out.print(s.table());
-            chart.add(what, s);
-            if (li > 0) out.append(',');
-            out.append("{\"latencyNanos\":").append(l).append(",\"keep\":").append(cfg.keep()).append(",\"summary\":")
-                    .append(s.toJson()).append(",\"results\":[");
-            for (int i = 0; i < results.size(); i++) {
-                Campaign.Result r = results.get(i);
-                if (i > 0) out.append(',');
-                out.append(String.format(Locale.ROOT,
-                        "{\"index\":%d,\"fault\":\"%s\",\"target\":\"%s\",\"location\":\"%s\",\"mask\":%d,\"at\":%d,"
-                                + "\"activation\":\"%s\",\"outcome\":\"%s\",\"detections\":%d,\"recoveries\":%d,\"escalations\":%d}",
-                        r.index(), r.fault().toString().replace("\"", "'"), r.fault().target(), r.fault().location(),
-                        r.fault().mask(), r.fault().icount(), r.activation(), r.outcome(), r.detections(), r.recoveries(),
-                        r.escalations()));
-                out.insert(out.length() - 1, traceJson(r));
+        Progress progress = new Progress(err, faults * grid.size());
+        Interruption interruption = new Interruption();
+        boolean interrupted = false;
+        try {
+            for (int li = 0; li < grid.size() && !interrupted; li++) {
+                long l = grid.get(li)[1];
+                CheckpointConfig cfg = grid.get(li)[0] < 0 ? base.withLatencyNanos(l) : base.withKeep((int) grid.get(li)[0]).withLatencyNanos(l);
+                Campaign c = li == 0 && grid.get(li)[0] < 0 ? first
+                        : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held);
+                interruption.watch(c);
+                long t0 = System.nanoTime();
+                String what = (grid.get(li)[0] < 0 ? "" : "K=" + cfg.keep() + " ") + "L=" + Units.formatNanos(l);
+                progress.bound(what + (grid.size() > 1 ? " (" + (li + 1) + "/" + grid.size() + ")" : ""));
+                List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
+                interrupted = c.stopped();
+                progress.finish(results.size(), System.nanoTime() - t0);
+                CampaignSummary s = CampaignSummary.of(l, cfg.keep(), results);
+                if (interrupted) {
+                    err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at %s%s%n", results.size(), faults,
+                            (grid.get(li)[0] < 0 ? "" : "K = " + cfg.keep() + ", ") + "L = " + Units.formatNanos(l),
+                            li + 1 < grid.size() ? "; the rest of the sweep was not run" : "");
+                }
+                System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d)%s:%n",
+                        Units.formatNanos(l), cfg.keep(), results.size(), target, seed, interrupted ? ", interrupted" : "");
+                System.out.print(s.table());
+                chart.add(what, s);
+                if (li > 0) out.append(',');
+                out.append("{\"latencyNanos\":").append(l).append(",\"keep\":").append(cfg.keep()).append(",\"summary\":")
+                        .append(s.toJson()).append(",\"results\":[");
+                for (int i = 0; i < results.size(); i++) {
+                    Campaign.Result r = results.get(i);
+                    if (i > 0) out.append(',');
+                    out.append(String.format(Locale.ROOT,
+                            "{\"index\":%d,\"fault\":\"%s\",\"target\":\"%s\",\"location\":\"%s\",\"mask\":%d,\"at\":%d,"
+                                    + "\"activation\":\"%s\",\"outcome\":\"%s\",\"detections\":%d,\"recoveries\":%d,\"escalations\":%d}",
+                            r.index(), r.fault().toString().replace("\"", "'"), r.fault().target(), r.fault().location(),
+                            r.fault().mask(), r.fault().icount(), r.activation(), r.outcome(), r.detections(), r.recoveries(),
+                            r.escalations()));
+                    out.insert(out.length() - 1, traceJson(r));
+                }
+                out.append("]}");
             }
-            out.append("]}");
+        } finally {
+            interruption.close();
         }
-        out.append("]}");
+        out.append("]").append(interrupted ? ",\"interrupted\":true" : "").append("}");
         if (json != null) {
             try {
                 Files.writeString(json, out + "\n");
@@ -210,16 +242,25 @@ final class InjectCommand implements Callable<Integer> {
             }
             err.println("vmm: wrote " + plot);
         }
-        return ExitStatus.OK;
+        return interrupted ? ExitStatus.INTERRUPTED : ExitStatus.OK;
     }
 
-    private int replayOne(Campaign.Start start, CheckpointConfig cfg, long watchdogNanos, FaultPlan plan)
-            throws Exception {
+    /**
+     * One injection again: the guest's console exactly as a user would have seen it (every byte the
+     * sink delivered, wrong ones included) on standard output, its event log on standard error.
+     */
+    private int replayOne(Campaign c, FaultPlan plan) throws Exception {
+        if (replay < 0) throw new VmmException(ExitStatus.USAGE, "--replay takes an injection index from 0, not " + replay);
         Fault f = plan.fault(replay);
-        Campaign c = new Campaign(start, cfg, watchdogNanos).withConsolePatterns(consolePatterns());
-        System.out.println("injection " + replay + " of seed " + seed + ": " + f);
-        Campaign.Result r = c.inject(replay, f, e -> System.out.println("  " + e));
-        System.out.printf(Locale.ROOT, "activation: %s%noutcome: %s%nend: %s%n", r.activation(), r.outcome().label(), r.detail());
+        PrintStream err = System.err;
+        PrintStream out = System.out;
+        err.println("vmm: injection " + replay + " of seed " + seed + ": " + f);
+        Campaign.Result r = c.inject(replay, f, e -> {
+            out.flush();
+            err.println("vmm:   " + e);
+        }, b -> out.write(b));
+        out.flush();
+        err.printf(Locale.ROOT, "vmm: activation: %s%nvmm: outcome: %s%nvmm: end: %s%n", r.activation(), r.outcome().label(), r.detail());
         return ExitStatus.OK;
     }
 
@@ -246,38 +287,81 @@ final class InjectCommand implements Callable<Integer> {
         }
     }
 
-    /** Progress on standard error: one line redrawn in place on a terminal, a line per tenth elsewhere. */
+    /**
+     * Progress on standard error over the whole sweep (every latency bound): one line redrawn in place
+     * on a terminal, a line per tenth elsewhere. The estimate of the time left counts the bounds to come.
+     */
     private static final class Progress {
         private final PrintStream err;
         private final int total;
-        private final String what;
         private final long start = System.nanoTime();
         private final boolean inPlace = System.console() != null;
+        private String what = "";
+        private int before;
         private int lastTenth;
 
-        Progress(PrintStream err, int total, String what) {
+        Progress(PrintStream err, int total) {
             this.err = err;
             this.total = total;
+        }
+
+        synchronized void bound(String what) {
             this.what = what;
         }
 
         synchronized void done(int n) {
+            int all = before + n;
             double elapsed = (System.nanoTime() - start) / 1e9;
-            double eta = n == 0 ? 0 : elapsed / n * (total - n);
-            String line = String.format(Locale.ROOT, "%s: %d/%d injections (%.0f%%), %.0f s elapsed, about %.0f s left",
-                    what, n, total, 100.0 * n / total, elapsed, eta);
+            double eta = elapsed / all * (total - all);
+            String line = String.format(Locale.ROOT, "%s: %d/%d injections of the sweep (%.0f%%), %.0f s elapsed, about %.0f s left",
+                    what, all, total, 100.0 * all / total, elapsed, eta);
             if (inPlace) {
                 err.print("\r" + line + "   ");
-            } else if (n * 10 / total > lastTenth && n < total) {
-                lastTenth = n * 10 / total;
+            } else if (all * 10 / total > lastTenth && all < total) {
+                lastTenth = all * 10 / total;
                 err.println(line);
             }
             err.flush();
         }
 
-        void finish(long nanos) {
-            err.printf(Locale.ROOT, "%s%s: %d injections in %.1f s%s%n", inPlace ? "\r" : "", what, total, nanos / 1e9,
+        synchronized void finish(int n, long nanos) {
+            before += n;
+            err.printf(Locale.ROOT, "%s%s: %d injections in %.1f s%s%n", inPlace ? "\r" : "", what, n, nanos / 1e9,
                     inPlace ? " ".repeat(30) : "");
+        }
+    }
+
+    /**
+     * Ctrl-C (SIGINT) while the campaign runs: stop the campaign instead of the JVM, so that what is
+     * done is summarised and written. A second Ctrl-C is heard the same way (the campaign is stopping).
+     */
+    private static final class Interruption implements AutoCloseable {
+        private volatile Campaign campaign;
+        private volatile boolean requested;
+        private final Object previous;
+
+        Interruption() {
+            Object p = null;
+            try {
+                p = org.jline.utils.Signals.register("INT", () -> {
+                    requested = true;
+                    Campaign c = campaign;
+                    if (c != null) c.stop();
+                });
+            } catch (RuntimeException e) {
+                // No signal support here (another JVM, -Xrs): Ctrl-C ends the JVM as before.
+            }
+            previous = p;
+        }
+
+        void watch(Campaign c) {
+            campaign = c;
+            if (requested) c.stop(); // Ctrl-C between two latency bounds
+        }
+
+        @Override
+        public void close() {
+            if (previous != null) org.jline.utils.Signals.unregister("INT", previous);
         }
     }
 }

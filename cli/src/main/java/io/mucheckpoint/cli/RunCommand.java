@@ -80,6 +80,11 @@ final class RunCommand implements Callable<Integer> {
             description = "With --recover: no console output or heartbeat for this long is a detection (default: off).")
     String watchdog;
 
+    @Option(names = "--output-commit", paramLabel = "immediate|latency", defaultValue = "immediate",
+            description = "With --recover: show console output at once, or hold it until the checkpoint after it is older than "
+                    + "--latency, so that an error detected within the bound never shows (default: ${DEFAULT-VALUE}).")
+    String outputCommit;
+
     @Option(names = "--console-detect", paramLabel = "linux|TEXT[,TEXT...]",
             description = {"With --recover: a console line with one of these texts is a detection (linux: Kernel panic,",
                     "Oops:, BUG:, general protection fault) (default: with --linux, linux; otherwise none)."})
@@ -149,6 +154,7 @@ final class RunCommand implements Callable<Integer> {
         if (consoleDetect != null && !recover) throw new VmmException(ExitStatus.USAGE, "--console-detect goes with --recover");
         if (recover) consoleDetector(); // a bad pattern list is found before the run
         if (recover && checkpoints.off) throw new VmmException(ExitStatus.USAGE, "--recover needs checkpoints: drop --no-checkpoint");
+        if (OutputCommit.held(outputCommit) && !recover) throw new VmmException(ExitStatus.USAGE, "--output-commit latency goes with --recover");
         return checkpoints.off ? null : checkpoints.config(guest.ticksPerSecond());
     }
 
@@ -165,6 +171,7 @@ final class RunCommand implements Callable<Integer> {
         HostOutput out = new HostOutput(System.out);
         ReplayConsole replay = new ReplayConsole(out);
         Machine machine = Boot.machine(guest, restore, replay);
+        if (OutputCommit.held(outputCommit)) replay.withOutputCommit(config.latencyNanos(), machine.clock::nanos);
         TraceFile traceFile = startTrace(machine);
         CheckpointEngine engine = null;
         EpochLog epochs = null;
@@ -195,7 +202,9 @@ final class RunCommand implements Callable<Integer> {
         try {
             status = runToEnd(machine, engine, recovery, out, new Limit(machine, limit));
         } finally {
+            replay.releaseAll();
             out.flush();
+            if (stats && replay.holdsOutput()) System.err.println("vmm: " + OutputCommit.cost(replay.heldOutput()));
             if (input != null) input.interrupt();
             boolean written = writeOutputs(machine, engine, epochs, executed == null ? 0 : executed.count(), System.nanoTime() - t0,
                     traceFile);
@@ -251,6 +260,7 @@ final class RunCommand implements Callable<Integer> {
         GuestOutput out = new GuestOutput(GuestOutput.stream(System.out));
         ReplayConsole replay = new ReplayConsole(out);
         Machine machine = Boot.machine(guest, restore, replay);
+        if (OutputCommit.held(outputCommit)) replay.withOutputCommit(config.latencyNanos(), machine.clock::nanos);
         TraceFile traceFile = startTrace(machine);
         GuestSession session;
         try {
@@ -332,6 +342,7 @@ final class RunCommand implements Callable<Integer> {
         GuestOutput out = new GuestOutput(GuestOutput.stream(System.out));
         ReplayConsole replay = new ReplayConsole(out);
         Machine machine = Boot.machine(guest, restore, replay);
+        if (OutputCommit.held(outputCommit)) replay.withOutputCommit(config.latencyNanos(), machine.clock::nanos);
         TraceFile traceFile = startTrace(machine);
         GuestSession session;
         try {

@@ -31,8 +31,8 @@ class CampaignChartTest {
 
     @Test
     void drawsTheLatencyPanelOnlyWhenLatenciesAreGiven() throws Exception {
-        CampaignChart chart = new CampaignChart("Outcomes by workload").add("compress", summary(50, 10, 30, 2, 5, 3))
-                .add("mcf", summary(40, 20, 25, 0, 10, 5));
+        CampaignChart chart = new CampaignChart("Outcomes by workload").add("compress", summary(50, 10, 30, 4, 2, 5, 3))
+                .add("mcf", summary(40, 20, 25, 1, 0, 10, 5));
         Path shares = tmp.resolve("shares.png");
         chart.write(shares);
         BufferedImage one = ImageIO.read(shares.toFile());

@@ -23,7 +23,7 @@ class InjectCommandTest {
                 "--sweep-latency", "0,10ms", "--workers", "1", "--json", json.toString());
         assertEquals(0, r.status, r.toString());
         assertTrue(r.out.contains("latency bound L = 0") && r.out.contains("latency bound L = 10ms"), r.out);
-        assertTrue(r.out.contains("silent data corruption") && r.out.contains("total                            6"), r.out);
+        assertTrue(r.out.contains("silent data corruption") && r.out.matches("(?s).*\ntotal +6\n.*"), r.out);
         assertFalse(r.err.contains("Exception"), r.err);
         String j = Files.readString(json);
         assertTrue(j.startsWith("{\"command\":\"vmm inject compress --append size=test --faults 6"), j);
@@ -41,7 +41,44 @@ class InjectCommandTest {
     void replayRunsOneInjectionWithItsLog() {
         CliRun r = CliRun.of("inject", "compress", "--append", "size=test", "--seed", "3", "--replay", "2");
         assertEquals(0, r.status, r.toString());
-        assertTrue(r.out.contains("activation: ") && r.out.contains("outcome: "), r.out);
+        assertTrue(r.err.contains("vmm: activation: ") && r.err.contains("vmm: outcome: "), r.err);
+    }
+
+    @Test
+    void replayWritesTheConsoleAsTheUserSawItToStandardOutputAndTheLogToStandardError() {
+        // quantum size=test, seed 1, L = 0: injection 18 flips ESI early, the guest prints a wrong
+        // state_hash and then fails its self-check; recovery escalates back past the flip and the
+        // rerun prints the right line. The user saw both.
+        CliRun r = CliRun.of("inject", "quantum", "--append", "size=test", "--faults", "20", "--seed", "1", "--interval", "10ms",
+                "--latency", "0", "--replay", "18");
+        assertEquals(0, r.status, r.toString());
+        String golden = io.mucheckpoint.vmm.Workloads.expected("quantum", "test");
+        assertTrue(r.err.contains("vmm: outcome: detected, recovered, wrong output escaped\n"), r.err);
+        assertTrue(r.err.contains("detected: self-check"), r.err);
+        assertFalse(r.out.contains("vmm:") || r.out.contains("instructions,"), "the event log stays off standard output:\n" + r.out);
+        assertTrue(!r.out.equals(golden) && r.out.length() > golden.length(), r.out);
+        // Every byte of the golden run reached the user in the end, after the wrong ones.
+        String lastLine = golden.substring(golden.lastIndexOf('\n', golden.length() - 2) + 1);
+        assertTrue(r.out.endsWith(lastLine), r.out);
+    }
+
+    @Test
+    void theProgressEstimateCoversTheWholeSweep() {
+        CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "5", "--seed", "2", "--sweep-latency", "0,10ms",
+                "--workers", "1");
+        assertEquals(0, r.status, r.toString());
+        // Off a terminal a line per tenth of the sweep: the count runs over both bounds.
+        assertTrue(r.err.contains("L=0 (1/2): 1/10 injections of the sweep (10%)"), r.err);
+        assertTrue(r.err.contains("L=10ms (2/2): 6/10 injections of the sweep (60%)"), r.err);
+    }
+
+    @Test
+    void theWatchdogIsOnByDefaultSizedFromTheGoldenRun() {
+        CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "1", "--workers", "1");
+        assertEquals(0, r.status, r.toString());
+        assertTrue(r.err.matches("(?s).*; watchdog [0-9.]+ ms \\(4x its longest silence, [0-9.]+ ms\\)\n.*"), r.err);
+        CliRun off = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "1", "--workers", "1", "--watchdog", "0");
+        assertTrue(off.err.contains("; watchdog off\n"), off.err);
     }
 
     @Test

@@ -5,7 +5,7 @@ import java.util.ArrayDeque;
 /**
  * The live translations, held in bounds. A translation belongs to its block (it dies with the
  * block when code is modified or the code cache is cleared); this class only counts them and, when
- * their bytecode passes {@link #MAX_BYTES}, drops the oldest, whose blocks then start counting
+ * their bytecode passes {@link #maxBytes}, drops the oldest, whose blocks then start counting
  * towards the threshold again. The bound keeps a guest that keeps generating code (a JIT, a
  * decompressor) from growing the JVM's class space for ever.
  */
@@ -14,6 +14,8 @@ final class TranslationCache {
     static final int DEFAULT_THRESHOLD = 200;
     /** Bytecode held before the oldest translations are dropped (hidden classes cost a few times this in metaspace). */
     static final long MAX_BYTES = 24L << 20;
+    /** The bound in force ({@link #MAX_BYTES}; tests lower it). */
+    long maxBytes = MAX_BYTES;
 
     int threshold = initialThreshold();
     /**
@@ -63,8 +65,8 @@ final class TranslationCache {
         b.translationBytes = r.bytes();
         live.addLast(b);
         liveBytes += r.bytes();
-        if (liveBytes > MAX_BYTES) pruneDead();
-        while (liveBytes > MAX_BYTES && !live.isEmpty()) drop(live.removeFirst(), true);
+        if (liveBytes > maxBytes) pruneDead();
+        while (liveBytes > maxBytes && !live.isEmpty()) drop(live.removeFirst(), true);
         return r.translation();
     }
 

@@ -34,7 +34,7 @@ class RandomCodeFuzzTest {
     static final int STALL_SECONDS = 20;
     static final int SPLIT_EVERY = 8;
     /** One case in this many also runs with every block translated on its first run (the translator's differential). */
-    static final int TRANSLATE_EVERY = 25;
+    static final int TRANSLATE_EVERY = 50;
     private static final int MAX_REPORTED = 30;
 
     @Test

@@ -32,10 +32,26 @@ public final class Campaign {
     private final CheckpointConfig checkpoints;
     private final long watchdogNanos;
     private final Golden golden;
+    private boolean outputCommit;
     private List<String> consolePatterns = List.of();
 
-    /** The reference run: its output, status, length and the pages it used. */
-    public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages) {}
+    /** {@code watchdogNanos} that asks for a watchdog sized from the golden run. */
+    public static final long WATCHDOG_AUTO = -1;
+    /** The automatic watchdog: this many times the golden run's longest gap between progress markers. */
+    public static final int WATCHDOG_FACTOR = 4;
+
+    /**
+     * The reference run: its output, status, length, the pages it used, and the longest stretch of
+     * guest time (and of instructions) without a progress marker (a console byte or a heartbeat),
+     * counting from the start and up to the exit.
+     */
+    public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages,
+                         long longestSilenceNanos, long longestSilenceInstructions) {
+        /** The hang watchdog a campaign uses unless told otherwise: a silence {@link #WATCHDOG_FACTOR} times the longest. */
+        public long watchdogNanos() {
+            return Math.max(1, longestSilenceNanos) * WATCHDOG_FACTOR;
+        }
+    }
 
     /** One injection's result. */
     public record Result(int index, Fault fault, ActivationTracker.Activation activation, Outcome outcome, int detections,
@@ -54,6 +70,7 @@ public final class Campaign {
      * @param detector the detector that fired first
      * @param newestId the newest checkpoint when the first detection was handled
      * @param targetId the checkpoint the first rollback went to
+     * @param targetIcount its instruction count
      * @param rollbacks rollbacks in all (first ones and escalations)
      * @param reexecuted instructions the rollbacks undid, to be run again
      * @param reapplied times a stuck-at fault's bits were set again after the guest changed them
@@ -102,6 +119,7 @@ public final class Campaign {
         };
     }
 
+    /** @param watchdogNanos the hang watchdog of the injected runs: 0 off, {@link #WATCHDOG_AUTO} sized from the golden run */
     public Campaign(MachineConfig machineConfig, GuestImage image, CheckpointConfig checkpoints, long watchdogNanos)
             throws LoadException {
         this(console -> new Machine(machineConfig, image, console, b -> {}), checkpoints, watchdogNanos);
@@ -110,12 +128,27 @@ public final class Campaign {
     public Campaign(Start start, CheckpointConfig checkpoints, long watchdogNanos) throws LoadException {
         this.start = start;
         this.checkpoints = checkpoints;
-        this.watchdogNanos = watchdogNanos;
         this.golden = goldenRun();
+        this.watchdogNanos = watchdogNanos == WATCHDOG_AUTO ? golden.watchdogNanos() : watchdogNanos;
     }
 
-    /** Each injection also reads the console for these patterns (a {@link ConsolePatternDetector}); none by default. */
+    /** The watchdog the injected runs use (guest ns; 0: off). */
+    public long watchdogNanos() {
+        return watchdogNanos;
+    }
+
+    /**
+     * Each injection also reads the console for these patterns (a {@link ConsolePatternDetector});
+     * none by default. Refused if the golden run's own output has one: every run would be "detected".
+     */
     public Campaign withConsolePatterns(List<String> patterns) {
+        if (!patterns.isEmpty()) {
+            ConsolePatternDetector d = new ConsolePatternDetector(patterns);
+            for (byte b : golden.output()) {
+                String p = d.accept(b & 0xFF);
+                if (p != null) throw new IllegalArgumentException("the golden run itself printed '" + p + "': not a console pattern for this guest");
+            }
+        }
         consolePatterns = List.copyOf(patterns);
         return this;
     }
@@ -124,9 +157,38 @@ public final class Campaign {
         return golden;
     }
 
+    /**
+     * Output commit for the injected runs ({@code --output-commit latency}): console output is held
+     * until the checkpoint after it is older than the latency bound.
+     */
+    public Campaign withOutputCommit(boolean on) {
+        outputCommit = on;
+        return this;
+    }
+
     private Golden goldenRun() throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Machine m = start.machine(out::write);
+        Machine[] machine = {null};
+        long[] silence = {0, 0, 0, 0}; // the last marker's guest time and instruction; the longest gaps
+        Runnable marker = () -> {
+            Machine mm = machine[0];
+            long now = mm.clock.nanos(), icount = mm.cpu.icount();
+            silence[2] = Math.max(silence[2], now - silence[0]);
+            silence[3] = Math.max(silence[3], icount - silence[1]);
+            silence[0] = now;
+            silence[1] = icount;
+        };
+        Machine m = start.machine(b -> {
+            marker.run();
+            out.write(b);
+        });
+        machine[0] = m;
+        m.addGuestServicesListener(new io.mucheckpoint.vmm.dev.GuestServicesListener() {
+            @Override
+            public void heartbeat(int value) {
+                marker.run();
+            }
+        });
         long[] used = new long[(m.memory.pageCount() + 63) >>> 6];
         long[] scratch = new long[used.length];
         if (!start.loadedPagesCount()) m.memory.drainDirty(scratch);
@@ -141,11 +203,30 @@ public final class Campaign {
         for (int w = 0; w < used.length; w++) {
             for (long bits = used[w]; bits != 0; bits &= bits - 1) pages.add((w << 6) + Long.numberOfTrailingZeros(bits));
         }
+        marker.run(); // the silence before the exit counts too
         return new Golden(out.toByteArray(), r.exitStatus(), m.cpu.icount(), m.clock.toNanos(m.clock.now()),
-                pages.stream().mapToInt(Integer::intValue).toArray());
+                pages.stream().mapToInt(Integer::intValue).toArray(), silence[2], silence[3]);
     }
 
-    /** Runs injections {@code from..to-1} of {@code plan} on {@code workers} threads; {@code progress} hears each finish. */
+    /** Set by {@link #stop}: injections not yet finished are abandoned. */
+    private volatile boolean stopping;
+
+    /**
+     * Stops the campaign soon (the user pressed Ctrl-C): {@link #run} returns the injections that had
+     * finished; those running are abandoned within a few million instructions, not counted.
+     */
+    public void stop() {
+        stopping = true;
+    }
+
+    public boolean stopped() {
+        return stopping;
+    }
+
+    /**
+     * Runs injections {@code from..to-1} of {@code plan} on {@code workers} threads; {@code progress}
+     * hears each finish. After {@link #stop}, returns the finished ones only, in index order.
+     */
     public List<Result> run(FaultPlan plan, int from, int to, int workers, IntConsumer progress) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
             Thread t = new Thread(r, "injection");
@@ -158,24 +239,54 @@ public final class Campaign {
             for (int i = from; i < to; i++) {
                 int index = i;
                 futures.add(pool.submit(() -> {
+                    if (stopping) return null;
                     Result res = inject(index, plan.fault(index), null);
-                    progress.accept(done.incrementAndGet());
+                    if (res != null) progress.accept(done.incrementAndGet());
                     return res;
                 }));
             }
             List<Result> out = new ArrayList<>();
-            for (Future<Result> f : futures) out.add(f.get());
+            for (Future<Result> f : futures) {
+                Result res = f.get();
+                if (res != null) out.add(res);
+            }
             return out;
         } finally {
             pool.shutdownNow();
         }
     }
 
+    /** Instructions between looks at {@link #stop}. */
+    private static final long STOP_CHECK = 5_000_000;
+
+    /** Runs to the budget (or the end), a slice at a time so that {@link #stop} is heard; null if stopped. */
+    private RunResult runOn(Machine m, RecoveryManager recovery, long budget) {
+        while (true) {
+            if (stopping) return null;
+            long limit = Math.min(budget, m.cpu.icount() + STOP_CHECK);
+            RunResult r = recovery.run(Long.MAX_VALUE, limit);
+            if (r.kind() != RunResult.Kind.LIMIT || limit == budget) return r;
+        }
+    }
+
     /** One injection from a clean start; {@code events} (may be null) hears every recovery event. */
     public Result inject(int index, Fault fault, java.util.function.Consumer<RecoveryManager.Event> events) throws LoadException {
+        return inject(index, fault, events, b -> {});
+    }
+
+    /**
+     * One injection, with every byte the user would have seen passed on to {@code seen} as it is
+     * delivered (for {@code vmm inject --replay}). Returns null if the campaign was stopped meanwhile.
+     */
+    public Result inject(int index, Fault fault, java.util.function.Consumer<RecoveryManager.Event> events,
+                         io.mucheckpoint.vmm.dev.ConsoleSink seen) throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ReplayConsole console = new ReplayConsole(out::write, false);
+        ReplayConsole console = new ReplayConsole(b -> {
+            out.write(b);
+            seen.write(b);
+        }, false);
         Machine m = start.machine(console);
+        if (outputCommit) console.withOutputCommit(checkpoints.latencyNanos(), m.clock::nanos);
         CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
         RecoveryManager recovery = new RecoveryManager(m, engine, checkpoints.latencyNanos(), console).withWatchdog(watchdogNanos);
         if (events != null) recovery.addEventListener(events);
@@ -221,29 +332,35 @@ public final class Campaign {
                 r = recovery.run(Long.MAX_VALUE, m.cpu.icount() + 1);
                 held.stepped(m);
             }
-            if (!r.finished()) r = recovery.run(Long.MAX_VALUE, budget);
+            if (!r.finished()) r = runOn(m, recovery, budget);
         } else if (!r.finished()) {
-            r = recovery.run(Long.MAX_VALUE, budget);
+            r = runOn(m, recovery, budget);
         }
+        if (r == null) return null;
         if (watch != null) {
             activation = watch.result();
             m.memory.setAccessWatch(-1, null);
         }
+        console.releaseAll(); // what was held goes out when the run ends, right or wrong
         boolean finished = r.finished();
-        boolean outputOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus()
-                && Arrays.equals(console.deliveredBytes(), golden.output());
+        boolean exitOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus();
+        // The verdict is the user's: every byte the sink delivered, in order, including bytes of a
+        // timeline a rollback later corrected (the console's own record is that corrected timeline).
+        boolean seenOk = exitOk && Arrays.equals(out.toByteArray(), golden.output());
+        boolean endedRight = exitOk && Arrays.equals(console.deliveredBytes(), golden.output());
         boolean detected = recovery.detections() > 0;
         Outcome outcome;
         if (detected) {
-            outcome = outputOk ? Outcome.DETECTED_RECOVERED : Outcome.DETECTED_NOT_RECOVERED;
+            outcome = seenOk ? Outcome.DETECTED_RECOVERED
+                    : endedRight ? Outcome.DETECTED_RECOVERED_ESCAPED : Outcome.DETECTED_NOT_RECOVERED;
         } else if (!finished) {
             outcome = Outcome.HANG;
-        } else if (outputOk) {
+        } else if (seenOk) {
             outcome = activation == ActivationTracker.Activation.ACTIVATED ? Outcome.MASKED : Outcome.NOT_ACTIVATED;
         } else {
             outcome = Outcome.SDC;
         }
-        if (activation == ActivationTracker.Activation.DORMANT && (detected || !outputOk)) {
+        if (activation == ActivationTracker.Activation.DORMANT && (detected || !seenOk)) {
             activation = ActivationTracker.Activation.ACTIVATED; // it did something, after the window
         }
         String detail = finished ? r.message() : "still running after " + budget + " instructions";

@@ -35,21 +35,26 @@ public record CampaignSummary(long latencyNanos, int keep, int injections, Map<O
         return new double[] {100 * Math.max(0, centre - half), 100 * Math.min(1, centre + half)};
     }
 
-    /** Of the errors detected, the share recovered. */
+    /** Runs in which an error was detected, whatever became of them. */
+    public int detected() {
+        return count(Outcome.DETECTED_RECOVERED) + count(Outcome.DETECTED_RECOVERED_ESCAPED) + count(Outcome.DETECTED_NOT_RECOVERED);
+    }
+
+    /** Of the errors detected, the share whose run ended right and showed the user no wrong byte. */
     public double recoveryRate() {
-        int d = count(Outcome.DETECTED_RECOVERED) + count(Outcome.DETECTED_NOT_RECOVERED);
+        int d = detected();
         return d == 0 ? 0 : 100.0 * count(Outcome.DETECTED_RECOVERED) / d;
     }
 
     /** The table printed at the end of a campaign. */
     public String table() {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-26s %7s %8s   %s%n", "outcome", "count", "percent", "95% CI"));
+        b.append(String.format(Locale.ROOT, "%-42s %7s %8s   %s%n", "outcome", "count", "percent", "95% CI"));
         for (Outcome o : Outcome.values()) {
             double[] ci = wilson(count(o), injections);
-            b.append(String.format(Locale.ROOT, "%-26s %7d %7.1f%%   %5.1f-%5.1f%%%n", o.label(), count(o), percent(o), ci[0], ci[1]));
+            b.append(String.format(Locale.ROOT, "%-42s %7d %7.1f%%   %5.1f-%5.1f%%%n", o.label(), count(o), percent(o), ci[0], ci[1]));
         }
-        b.append(String.format(Locale.ROOT, "%-26s %7d%n", "total", injections));
+        b.append(String.format(Locale.ROOT, "%-42s %7d%n", "total", injections));
         return b.toString();
     }
 

@@ -6,9 +6,14 @@ public enum Outcome {
     NOT_ACTIVATED("not activated"),
     /** Used, but the output was right and nothing was detected. */
     MASKED("masked"),
-    /** Detected, rolled back, and the output was right in the end. */
+    /** Detected, rolled back, and every byte the user saw was right. */
     DETECTED_RECOVERED("detected, recovered"),
-    /** Detected, but recovery failed or the output was still wrong. */
+    /**
+     * Detected and rolled back, and the run ended with the right output, but wrong bytes had reached
+     * the console before the detection: they cannot be taken back (output commit prevents this).
+     */
+    DETECTED_RECOVERED_ESCAPED("detected, recovered, wrong output escaped"),
+    /** Detected, but recovery failed or the run's output was still wrong. */
     DETECTED_NOT_RECOVERED("detected, not recovered"),
     /** Wrong output and nothing detected: silent data corruption. */
     SDC("silent data corruption"),

@@ -42,6 +42,9 @@ public final class RecoveryManager {
     private long watchdogNanos;
     private boolean restart;
     private long lastProgressTicks;
+    private long lastProgressIcount;
+    /** For a hang episode: the last progress marker's instruction before the hang; the episode ends past it. */
+    private long hangProgressIcount = -1;
     /** The detection being recovered from, and the checkpoint the last attempt went back to. */
     private Detection episode;
     private int episodeTarget = -1;
@@ -92,9 +95,10 @@ public final class RecoveryManager {
         });
         if (console != null) {
             console.onProgress(this::progress);
-            engine.addBoundaryListener(c -> console.checkpointTaken(c.id()));
+            engine.addBoundaryListener(c -> console.checkpointTaken(c.id(), c.guestNanos()));
         }
         lastProgressTicks = machine.clock.now();
+        lastProgressIcount = machine.cpu.icount();
     }
 
     /** A new latency bound L for the detections to come (the console's {@code set latency}). */
@@ -180,12 +184,13 @@ public final class RecoveryManager {
 
     private void progress() {
         lastProgressTicks = machine.clock.now();
+        lastProgressIcount = machine.cpu.icount();
     }
 
     /** A detector fired (on the machine's thread, possibly mid-instruction): handled at the next boundary. */
     private void detect(String detector, String detail) {
         pending.add(new Detection(detector, detail, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
-        machine.yieldRun();
+        engine.requestStop();
     }
 
     // --- the run loop ----------------------------------------------------------------------------------
@@ -199,10 +204,14 @@ public final class RecoveryManager {
             long icountTarget = input.icountLimit(machine.cpu.icount(), icountLimit);
             long tickTarget = input.tickLimit(tickLimit);
             if (watchdogNanos > 0) tickTarget = Math.min(tickTarget, lastProgressTicks + machine.clock.fromNanos(watchdogNanos) + 1);
+            if (console != null && console.nextReleaseNanos() != Long.MAX_VALUE) {
+                tickTarget = Math.min(tickTarget, Math.max(machine.clock.now() + 1, machine.clock.fromNanos(console.nextReleaseNanos())));
+            }
             machine.setInputHeld(input.replaying());
             RunResult r = engine.run(tickTarget, icountTarget);
             input.deliverDue(machine);
             RunResult after = afterSlice(r);
+            releaseOutput(after != null ? after : r);
             if (after != null) {
                 if (after.kind() == RunResult.Kind.LIMIT) continue; // recovered: go on
                 return after;
@@ -239,13 +248,32 @@ public final class RecoveryManager {
             }
             return new RunResult(RunResult.Kind.GUEST_ERROR, 0, "unrecoverable " + d.detector() + ": " + o.message());
         }
-        if (episode != null && machine.cpu.icount() > episode.icount()
-                && machine.clock.toNanos(machine.clock.now()) > episode.guestNanos() + latencyNanos) {
-            emit("recovered", "the guest ran past the detection point: " + episode.detector() + " episode over");
-            episode = null;
-            episodeTarget = -1;
+        if (episode != null && episodeOver()) {
+            emit("recovered", (hangProgressIcount >= 0 ? "the guest made progress it had not made before the hang: "
+                    : "the guest ran past the detection point: ") + episode.detector() + " episode over");
+            endEpisode();
         }
         return null;
+    }
+
+    /**
+     * Whether the guest got past the episode's error: a hang is over only when the guest makes
+     * progress it had not made before the hang (running on is what a hung guest does); any other
+     * error when the guest ran past the detection point by more than L.
+     */
+    private boolean episodeOver() {
+        if (hangProgressIcount >= 0) return lastProgressIcount > hangProgressIcount;
+        return machine.cpu.icount() > episode.icount() && machine.clock.toNanos(machine.clock.now()) > episode.guestNanos() + latencyNanos;
+    }
+
+    /**
+     * Output commit: held output goes out when its checkpoint is old enough, and all of it when the
+     * run ends or the guest waits for input with no timer armed (nothing more can come to seal it).
+     */
+    public void releaseOutput(RunResult r) {
+        if (console == null || !console.holdsOutput()) return;
+        if (r.finished() || r.kind() == RunResult.Kind.IDLE) console.releaseAll();
+        else console.release(machine.clock.toNanos(machine.clock.now()));
     }
 
     /** Triple faults and dead halts are detections too. */
@@ -264,30 +292,46 @@ public final class RecoveryManager {
         return recover(new Detection("user", reason, machine.cpu.icount(), machine.clock.toNanos(machine.clock.now())));
     }
 
-    /** Chooses the rollback target for a detection and rolls back; escalates on a repeat. */
+    /**
+     * Chooses the rollback target for a detection and rolls back; escalates on a repeat.
+     *
+     * <p>A hang (the watchdog) is a detection whose error struck before the guest's last progress
+     * marker at the latest, so its target is the newest checkpoint at least L before that marker.
+     * If the guest hangs again before making new progress, recovery escalates straight to the
+     * oldest retained checkpoint (each try costs a whole watchdog period), and if it hangs from
+     * there too, it gives up: rolling back for ever would hide the hang.
+     */
     public Outcome recover(Detection d) {
         detections++;
         emit("detected", d.toString());
-        boolean repeat = episode != null && episodeTarget >= 0 && d.guestNanos() <= episode.guestNanos() + latencyNanos;
+        boolean hang = d.detector().equals("watchdog");
+        boolean repeat = episode != null && episodeTarget >= 0
+                && (hangProgressIcount >= 0 || d.guestNanos() <= episode.guestNanos() + latencyNanos);
         List<CheckpointInfo> cps = engine.checkpoints();
         CheckpointInfo target = null;
-        if (repeat) {
+        if (repeat && hang) {
+            if (!cps.isEmpty() && cps.get(0).id() < episodeTarget) target = cps.get(0);
+        } else if (repeat) {
             for (CheckpointInfo c : cps) if (c.id() < episodeTarget) target = c;
         } else {
-            long bound = Math.max(0, d.guestNanos() - latencyNanos);
+            long from = hang ? machine.clock.toNanos(lastProgressTicks) : d.guestNanos();
+            long bound = Math.max(0, from - latencyNanos);
             for (CheckpointInfo c : cps) if (c.guestNanos() <= bound) target = c;
-            if (target == null && !cps.isEmpty() && cps.get(0).icount() == 0) target = cps.get(0);
+            if (target == null && !cps.isEmpty() && (hang || cps.get(0).icount() == 0)) target = cps.get(0);
         }
         if (target == null) {
             unrecoverable++;
-            String why = repeat
+            String why = repeat && hang
+                    ? "the guest hung again after rolling back to checkpoint " + episodeTarget
+                            + ", the oldest retained: giving up"
+                    : repeat
                     ? "the error came back after rolling back to checkpoint " + episodeTarget + " and no older checkpoint is retained"
                     : "no retained checkpoint is older than the latency bound (" + latencyNanos / 1_000_000 + " ms) before the detection";
             emit("unrecoverable", why);
-            episode = null;
-            episodeTarget = -1;
+            endEpisode();
             return told(new Outcome(false, d, null, repeat, why));
         }
+        if (hang && !repeat) hangProgressIcount = lastProgressIcount;
         RollbackReport report;
         try {
             report = engine.rollback(target.id());
@@ -323,9 +367,15 @@ public final class RecoveryManager {
         emit("restart", "rebooting the guest after an unrecoverable " + d.detector());
         machine.rebootNow();
         engine.restart();
+        endEpisode();
+        lastProgressTicks = machine.clock.now();
+        lastProgressIcount = machine.cpu.icount();
+    }
+
+    private void endEpisode() {
         episode = null;
         episodeTarget = -1;
-        lastProgressTicks = machine.clock.now();
+        hangProgressIcount = -1;
     }
 
     private void emit(String kind, String message) {

@@ -20,8 +20,18 @@ public final class ReplayConsole implements ConsoleSink {
 
     private final ConsoleSink out;
     private byte[] history = new byte[4096];
+    /** Guest time at which each byte of the history was written (for the delay output commit adds). */
+    private long[] writtenAt = new long[4096];
+    /** Bytes the sink has delivered (the high-water mark); history[delivered, end) is held back. */
     private long delivered;
+    private long end;
     private long position;
+    /** Output commit: hold bytes until the checkpoint after them is this old (guest ns); -1: deliver at once. */
+    private long holdNanos = -1;
+    private java.util.function.LongSupplier clockNanos = () -> 0;
+    /** Held output closed by a checkpoint: {end position, guest time at which it may go out}, oldest first. */
+    private final java.util.ArrayDeque<long[]> seals = new java.util.ArrayDeque<>();
+    private long heldBytes, heldDelaySumNanos, heldDelayMaxNanos;
     private final Map<Integer, Long> positionAt = new HashMap<>();
     private long divergences;
     private Runnable progress = () -> {};
@@ -47,6 +57,22 @@ public final class ReplayConsole implements ConsoleSink {
         progress = r;
     }
 
+    /**
+     * Output commit (design brief, invariant 7): from now on a byte is delivered only when the first
+     * checkpoint taken after it is {@code latencyNanos} of guest time old, so an error detected within
+     * that bound rolls back before its output shows. {@code clockNanos} reads the guest's time.
+     */
+    public ReplayConsole withOutputCommit(long latencyNanos, java.util.function.LongSupplier clockNanos) {
+        if (latencyNanos < 0) throw new IllegalArgumentException("the latency bound cannot be negative");
+        this.holdNanos = latencyNanos;
+        this.clockNanos = clockNanos;
+        return this;
+    }
+
+    public boolean holdsOutput() {
+        return holdNanos >= 0;
+    }
+
     /** Called with every byte the guest prints, replayed or not (for detectors that read the console). */
     public void onPrinted(java.util.function.IntConsumer l) {
         printed = l;
@@ -68,10 +94,50 @@ public final class ReplayConsole implements ConsoleSink {
             else log.debug(msg, position);
             delivered = position;
         }
-        if (position == history.length) history = Arrays.copyOf(history, history.length * 2);
+        if (position == history.length) {
+            history = Arrays.copyOf(history, history.length * 2);
+            writtenAt = Arrays.copyOf(writtenAt, history.length);
+        }
+        writtenAt[(int) position] = holdNanos >= 0 ? clockNanos.getAsLong() : 0;
         history[(int) position++] = (byte) b;
-        delivered = position;
-        out.write(b);
+        end = position;
+        if (holdNanos < 0) {
+            delivered = position;
+            out.write(b);
+        }
+    }
+
+    /** Delivers held output whose checkpoint is old enough at guest time {@code nowNanos}. */
+    public void release(long nowNanos) {
+        while (!seals.isEmpty() && seals.peekFirst()[1] <= nowNanos) deliverTo(seals.pollFirst()[0], nowNanos);
+    }
+
+    /** Delivers all held output (the guest exited, idles with no timer armed, or the run ends). */
+    public void releaseAll() {
+        seals.clear();
+        deliverTo(end, clockNanos.getAsLong());
+    }
+
+    /** Guest time at which held output is next due to go out, or Long.MAX_VALUE. */
+    public long nextReleaseNanos() {
+        return seals.isEmpty() ? Long.MAX_VALUE : seals.peekFirst()[1];
+    }
+
+    private void deliverTo(long to, long nowNanos) {
+        for (; delivered < Math.min(to, end); delivered++) {
+            long delay = Math.max(0, nowNanos - writtenAt[(int) delivered]);
+            heldBytes++;
+            heldDelaySumNanos += delay;
+            heldDelayMaxNanos = Math.max(heldDelayMaxNanos, delay);
+            out.write(history[(int) delivered]);
+        }
+    }
+
+    /** What output commit cost: bytes held, and their mean and longest delay in guest time (ns). */
+    public record HeldOutput(long bytes, long meanDelayNanos, long maxDelayNanos) {}
+
+    public HeldOutput heldOutput() {
+        return new HeldOutput(heldBytes, heldBytes == 0 ? 0 : heldDelaySumNanos / heldBytes, heldDelayMaxNanos);
     }
 
     /** The guest's output position now (bytes on the current timeline). */
@@ -90,7 +156,16 @@ public final class ReplayConsole implements ConsoleSink {
 
     /** A checkpoint was taken: remember where the output stood. */
     public void checkpointTaken(int id) {
+        checkpointTaken(id, clockNanos.getAsLong());
+    }
+
+    /** A checkpoint was taken at guest time {@code guestNanos}: held output before it may go out L later. */
+    public void checkpointTaken(int id, long guestNanos) {
         positionAt.put(id, position);
+        if (holdNanos >= 0 && end > delivered && (seals.isEmpty() || seals.peekLast()[0] < end)) {
+            seals.addLast(new long[] {end, guestNanos + holdNanos});
+        }
+        release(guestNanos);
     }
 
     /**
@@ -100,8 +175,15 @@ public final class ReplayConsole implements ConsoleSink {
     public void rolledBack(int id, boolean fork) {
         Long p = positionAt.get(id);
         position = p == null ? 0 : p;
-        if (fork) delivered = position;
+        if (fork) delivered = Math.min(delivered, position);
+        truncateHeld();
         positionAt.keySet().removeIf(k -> k > id);
+    }
+
+    /** Held output past where the guest now stands was never seen: it un-happens with the rollback. */
+    private void truncateHeld() {
+        end = Math.max(delivered, position);
+        while (!seals.isEmpty() && seals.peekLast()[0] > end) seals.pollLast();
     }
 
     /**
@@ -109,8 +191,9 @@ public final class ReplayConsole implements ConsoleSink {
      * between checkpoints (a debugger's saved state): what follows is replay, as after a recovery.
      */
     public void replayFrom(long position) {
-        if (position < 0 || position > delivered) throw new IllegalArgumentException("output position " + position + " was never reached");
+        if (position < 0 || position > end) throw new IllegalArgumentException("output position " + position + " was never reached");
         this.position = position;
+        truncateHeld();
     }
 
     /**
@@ -120,9 +203,13 @@ public final class ReplayConsole implements ConsoleSink {
     public void forkAt(long position) {
         if (position < this.position) throw new IllegalArgumentException("the fork point lies behind the guest");
         if (position < delivered) delivered = position;
+        truncateHeld();
     }
 
-    /** Everything delivered so far (for tests and campaign classification). */
+    /**
+     * The timeline's output as delivered so far: a byte the guest re-printed differently after a
+     * rollback replaces the one the user saw, so this is not what the user saw (the sink knows that).
+     */
     public byte[] deliveredBytes() {
         return Arrays.copyOf(history, (int) delivered);
     }

@@ -118,6 +118,17 @@ class FaultModelTest {
     }
 
     @Test
+    void aRawUpsetOfTranslatedCodeIsSeenAtOnce() throws Exception {
+        // The loop runs long enough to be translated (design brief, invariant 8); the upset must drop the translation.
+        Machine m = machine(SET_EAX);
+        step(m, 200_000);
+        assertEquals(0xFFFFFFFF, m.cpu.reg(0));
+        FaultInjector.inject(m, new Fault(Fault.Target.MEM, 0x100001, 0x01, -1));
+        step(m, m.cpu.eip() == 0x100000 ? 1 : 2); // the next MOV
+        assertEquals(0xFFFFFFFE, m.cpu.reg(0), "the MOV's immediate byte lost bit 0");
+    }
+
+    @Test
     void thePlanDrawsTheNewTargetsAndStuckAtFaults() {
         FaultPlan p = new FaultPlan(1, "x87,cr", 1, 1_000_000, new int[] {256}, "raw", 50);
         Set<Fault.Target> targets = new HashSet<>();

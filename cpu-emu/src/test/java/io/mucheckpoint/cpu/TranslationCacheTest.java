@@ -1,0 +1,54 @@
+package io.mucheckpoint.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The translation cache stays within its bound however much code a guest makes, and code that is
+ * rewritten runs its new bytes: a guest that keeps generating code (a JIT, a loader) must not grow
+ * the JVM without bound, nor run a stale translation.
+ */
+class TranslationCacheTest {
+    private static final int BLOCKS = 500;
+    private static final int ROUNDS = 8;
+    private static final int AT = 0x100000;
+
+    /**
+     * Rounds of freshly written code, each BLOCKS blocks of {@code add eax, imm32; jmp next} ending
+     * in HLT, every block translated on its first run: EAX must be the sum of this round's
+     * immediates (computed here, not by the processor), the bytecode held never more than the bound,
+     * and the translations of overwritten code are let go.
+     */
+    @Test
+    void regeneratedCodeRunsItsNewBytesWithinTheBound() {
+        TestMachine t = new TestMachine();
+        t.cpu.setTranslationThreshold(1);
+        long bound = 96 << 10;
+        t.cpu.translations.maxBytes = bound;
+        Random rnd = new Random(16);
+        for (int round = 0; round < ROUNDS; round++) {
+            int sum = 0;
+            for (int k = 0; k < BLOCKS; k++) {
+                int imm = rnd.nextInt();
+                sum += imm;
+                int at = AT + k * 10;
+                t.mem.poke(at, 0x05); // add eax, imm32
+                t.write32(at + 1, imm);
+                t.mem.poke(at + 5, 0xE9); // jmp rel32 to the next block (or to the HLT after the last)
+                t.write32(at + 6, 0);
+            }
+            t.mem.poke(AT + BLOCKS * 10, 0xF4);
+            t.cpu.setReg(Cpu.EAX, 0);
+            assertEquals(Cpu.Stop.HALTED, t.runAt(AT, 10_000_000), "round " + round);
+            assertEquals(sum, t.cpu.reg(Cpu.EAX), "round " + round + ": the sum of this round's immediates");
+            TranslationStats s = t.cpu.translationStats();
+            assertTrue(s.liveBytes() <= bound, "round " + round + ": " + s.liveBytes() + " bytes held, bound " + bound);
+        }
+        TranslationStats s = t.cpu.translationStats();
+        assertTrue(s.made() >= (long) BLOCKS * ROUNDS, "every block of every round was translated: " + s);
+        assertTrue(s.evicted() > 0, "the bound was reached and enforced: " + s);
+    }
+}
