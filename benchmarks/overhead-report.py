@@ -33,7 +33,7 @@ def main(files):
                 others.append(float(oth))
             else:
                 kv = dict(x.split("=", 1) for x in extra.split(",") if "=" in x)
-                inproc.append((guest, config, kv, float(oth)))
+                inproc.append((guest, config, kv, float(oth) if oth != "-" else 0.0))
     if e2e:
         print("End-to-end (`vmm run`, fresh process each; median of per-pair on/off ratios, bootstrap 95 % interval):\n")
         print("| guest | config | pairs | wall ratio [95 % CI] | CPU ratio [95 % CI] | wall off (median) | peak RSS off / on (MiB) | pause mean / max (ms, median of runs) |")
