@@ -55,6 +55,29 @@ class Real286VectorsTest {
         return prop != null ? Paths.get(prop) : defaultDir();
     }
 
+    /** The vector directory; the test is skipped (outside CI) or fails (in CI) without it. */
+    static Path requiredVectorDir() {
+        Path dir = vectorDir();
+        if (!Files.isDirectory(dir)) {
+            if ("true".equals(System.getenv("CI"))) fail("80286 test vectors not found at " + dir + " (set -Dx86tests.dir)");
+            Assumptions.abort("80286 test vectors not found at " + dir + "; set -Dx86tests.dir to run them");
+        }
+        return dir;
+    }
+
+    /** metadata.json's "opcodes" map. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> opcodes(Path dir) throws IOException {
+        return (Map<String, Object>) ((Map<String, Object>) MiniJson.parse(Files.readString(dir.resolve("metadata.json")))).get("opcodes");
+    }
+
+    /** The vector files, in name order. */
+    static List<Path> vectorFiles(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(".json.gz")).sorted().toList();
+        }
+    }
+
     /** The idx range to judge: {@code FROM-TO} inclusive, or one idx; null means all. */
     static int[] idxRange() {
         String p = System.getProperty("x86tests.idx");
@@ -82,19 +105,10 @@ class Real286VectorsTest {
 
     @Test
     void realModeVectorsMatchTheHardwareOrADocumentedI686Difference() throws IOException {
-        Path dir = vectorDir();
-        if (!Files.isDirectory(dir)) {
-            if ("true".equals(System.getenv("CI"))) fail("80286 test vectors not found at " + dir + " (set -Dx86tests.dir)");
-            Assumptions.abort("80286 test vectors not found at " + dir + "; set -Dx86tests.dir to run them");
-        }
+        Path dir = requiredVectorDir();
         int[] range = idxRange();
-        @SuppressWarnings("unchecked")
-        Map<String, Object> meta = (Map<String, Object>) ((Map<String, Object>) MiniJson.parse(
-                Files.readString(dir.resolve("metadata.json")))).get("opcodes");
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".json.gz")).sorted().toList();
-        }
+        Map<String, Object> meta = opcodes(dir);
+        List<Path> files = vectorFiles(dir);
         I686Differences.Judge judge = new I686Differences.Judge();
         List<FileResult> results = new ArrayList<>();
         Map<String, Integer> byRule = new LinkedHashMap<>();
@@ -249,18 +263,9 @@ class Real286VectorsTest {
      */
     @Test
     void translatedCodeIsJudgedAsTheInterpreterIs() throws IOException {
-        Path dir = vectorDir();
-        if (!Files.isDirectory(dir)) {
-            if ("true".equals(System.getenv("CI"))) fail("80286 test vectors not found at " + dir + " (set -Dx86tests.dir)");
-            Assumptions.abort("80286 test vectors not found at " + dir + "; set -Dx86tests.dir to run them");
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> meta = (Map<String, Object>) ((Map<String, Object>) MiniJson.parse(
-                Files.readString(dir.resolve("metadata.json")))).get("opcodes");
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().endsWith(".json.gz")).sorted().toList();
-        }
+        Path dir = requiredVectorDir();
+        Map<String, Object> meta = opcodes(dir);
+        List<Path> files = vectorFiles(dir);
         I686Differences.Judge interpreted = new I686Differences.Judge();
         interpreted.runner.cpu.setTranslationThreshold(-1);
         I686Differences.Judge translated = new I686Differences.Judge();
