@@ -40,6 +40,20 @@ final class GuestOptions {
     Path linux;
 
     /** The guest is a Linux kernel (--linux). */
+    /**
+     * The console detector a --console-detect value asks for ({@code spec} null: the Linux one for a
+     * Linux guest), or null for none; a bad value is a usage error.
+     */
+    io.mucheckpoint.recovery.ConsolePatternDetector consoleDetector(String spec) {
+        if (spec == null) spec = linuxGuest() ? "linux" : "";
+        if (spec.isEmpty() || spec.equals("none")) return null;
+        try {
+            return io.mucheckpoint.recovery.ConsolePatternDetector.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new VmmException(ExitStatus.USAGE, "--console-detect: " + e.getMessage());
+        }
+    }
+
     boolean linuxGuest() {
         return linux != null;
     }

@@ -282,13 +282,8 @@ final class InjectCommand implements Callable<Integer> {
 
     /** The console detector's patterns: as --console-detect says, the Linux ones for a Linux guest, else none. */
     private List<String> consolePatterns() {
-        String spec = consoleDetect != null ? consoleDetect : guest.linuxGuest() ? "linux" : "";
-        if (spec.isEmpty() || spec.equals("none")) return List.of();
-        try {
-            return io.mucheckpoint.recovery.ConsolePatternDetector.parse(spec).patterns();
-        } catch (IllegalArgumentException e) {
-            throw new VmmException(ExitStatus.USAGE, "--console-detect: " + e.getMessage());
-        }
+        io.mucheckpoint.recovery.ConsolePatternDetector d = guest.consoleDetector(consoleDetect);
+        return d == null ? List.of() : d.patterns();
     }
 
     /**

@@ -92,13 +92,7 @@ final class RunCommand implements Callable<Integer> {
 
     /** The console detector --console-detect asks for (the Linux one for a Linux guest), or null. */
     private io.mucheckpoint.recovery.ConsolePatternDetector consoleDetector() {
-        String spec = consoleDetect != null ? consoleDetect : guest.linuxGuest() ? "linux" : "";
-        if (spec.isEmpty() || spec.equals("none")) return null;
-        try {
-            return io.mucheckpoint.recovery.ConsolePatternDetector.parse(spec);
-        } catch (IllegalArgumentException e) {
-            throw new VmmException(ExitStatus.USAGE, "--console-detect: " + e.getMessage());
-        }
+        return guest.consoleDetector(consoleDetect);
     }
 
     private void detectOnConsole(RecoveryManager r) {

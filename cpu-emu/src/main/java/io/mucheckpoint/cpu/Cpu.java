@@ -752,7 +752,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
      * its first run, a negative value interprets only (the reference).
      */
     public void setTranslationThreshold(int executions) {
-        translations.setThreshold(executions, code);
+        translations.setThreshold(executions);
     }
 
     /** Most blocks one translation may chain (1: each block its own translation). */

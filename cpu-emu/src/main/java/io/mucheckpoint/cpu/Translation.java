@@ -8,13 +8,10 @@ package io.mucheckpoint.cpu;
  * profile of the first version as "itable stub" samples).
  */
 abstract class Translation {
-    /** The block it is entered at. */
-    final Block block;
-    /** Every block it holds, the entry block first: a region of blocks that jump to each other. */
+    /** Every block it holds, the entry block (the one it is entered at) first: a region of blocks that jump to each other. */
     final Block[] blocks;
 
     protected Translation(Block[] blocks) {
-        this.block = blocks[0];
         this.blocks = blocks;
     }
 

@@ -45,7 +45,7 @@ final class TranslationCache {
         }
     }
 
-    void setThreshold(int executions, CodeCache code) {
+    void setThreshold(int executions) {
         threshold = executions <= 0 ? -1 : executions;
         if (threshold < 0) clear();
     }
