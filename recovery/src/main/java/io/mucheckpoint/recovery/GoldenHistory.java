@@ -43,6 +43,11 @@ final class GoldenHistory {
     private final int[][] versionPoints;
     private final byte[][][] versionImages;
     private final int[] versionCount;
+    /** Per page: the CRC32C of each recorded image, as the checkpoint engine verifies it. */
+    private final int[][] versionCrcs;
+    /** Pages of the first image that a seed needed, cut out once, and their CRCs. */
+    private final byte[][] basePages;
+    private final int[] basePageCrcs;
     private long bytes;
 
     GoldenHistory(int pageCount) {
@@ -50,6 +55,9 @@ final class GoldenHistory {
         versionPoints = new int[pageCount][];
         versionImages = new byte[pageCount][][];
         versionCount = new int[pageCount];
+        versionCrcs = new int[pageCount][];
+        basePages = new byte[pageCount][];
+        basePageCrcs = new int[pageCount];
     }
 
     /**
@@ -83,12 +91,15 @@ final class GoldenHistory {
         if (versionPoints[p] == null) {
             versionPoints[p] = new int[2];
             versionImages[p] = new byte[2][];
+            versionCrcs[p] = new int[2];
         } else if (n == versionPoints[p].length) {
             versionPoints[p] = Arrays.copyOf(versionPoints[p], n * 2);
             versionImages[p] = Arrays.copyOf(versionImages[p], n * 2);
+            versionCrcs[p] = Arrays.copyOf(versionCrcs[p], n * 2);
         }
         versionPoints[p][n] = point;
         versionImages[p][n] = img;
+        versionCrcs[p][n] = CheckpointEngine.imageCrc(img);
         versionCount[p] = n + 1;
         bytes += img.length;
     }
@@ -138,11 +149,17 @@ final class GoldenHistory {
         return j < points.size() ? j : -1;
     }
 
-    /** Page {@code p}'s image at point {@code j}: the newest recorded at or before it, or null for the first image's. */
-    private byte[] imageAt(int p, int j) {
+    /** Which recorded image of page {@code p} it had at point {@code j}: the newest at or before it, or -1 for the first image's. */
+    private int versionAt(int p, int j) {
         int[] at = versionPoints[p];
-        for (int i = versionCount[p] - 1; i >= 0; i--) if (at[i] <= j) return versionImages[p][i];
-        return null;
+        for (int i = versionCount[p] - 1; i >= 0; i--) if (at[i] <= j) return i;
+        return -1;
+    }
+
+    /** Page {@code p}'s image at point {@code j}, or null where it is the first image's. */
+    private byte[] imageAt(int p, int j) {
+        int v = versionCount[p] == 0 ? -1 : versionAt(p, j);
+        return v < 0 ? null : versionImages[p][v];
     }
 
     /** Puts RAM and the machine's state as they were at point {@code j} into {@code m} (built from the same configuration). */
@@ -156,7 +173,10 @@ final class GoldenHistory {
         m.memory.notifyReplaced();
     }
 
-    /** The checkpoints the golden engine retained at point {@code j}, as seeds for another engine. */
+    /**
+     * The checkpoints the golden engine retained at point {@code j}, as seeds for another engine
+     * (sharing this history's images, which nothing writes).
+     */
     List<CheckpointEngine.Seed> seeds(int j) {
         Point at = points.get(j);
         List<CheckpointEngine.Seed> out = new ArrayList<>();
@@ -164,17 +184,31 @@ final class GoldenHistory {
             Point p = points.get(i);
             int[] pages = i < j ? written.get(i) : p.precopied();
             byte[][] images = new byte[pages.length][];
-            for (int k = 0; k < pages.length; k++) images[k] = imageOrBase(pages[k], i);
-            out.add(new CheckpointEngine.Seed(p.id(), p.icount(), p.ticks(), p.guestNanos(), p.state(), pages, images));
+            int[] crcs = new int[pages.length];
+            for (int k = 0; k < pages.length; k++) {
+                int page = pages[k];
+                int v = versionCount[page] == 0 ? -1 : versionAt(page, i);
+                if (v >= 0) {
+                    images[k] = versionImages[page][v];
+                    crcs[k] = versionCrcs[page][v];
+                } else {
+                    images[k] = basePage(page);
+                    crcs[k] = basePageCrcs[page];
+                }
+            }
+            out.add(new CheckpointEngine.Seed(p.id(), p.icount(), p.ticks(), p.guestNanos(), p.state(), pages, images, crcs));
         }
         return out;
     }
 
-    private byte[] imageOrBase(int p, int j) {
-        byte[] img = imageAt(p, j);
-        if (img != null) return img;
-        int off = p << GuestMemory.PAGE_SHIFT;
-        return Arrays.copyOfRange(base, off, off + GuestMemory.PAGE_SIZE);
+    private synchronized byte[] basePage(int p) {
+        if (basePages[p] == null) {
+            int off = p << GuestMemory.PAGE_SHIFT;
+            byte[] img = Arrays.copyOfRange(base, off, off + GuestMemory.PAGE_SIZE);
+            basePageCrcs[p] = CheckpointEngine.imageCrc(img);
+            basePages[p] = img;
+        }
+        return basePages[p];
     }
 
     /** Whether {@code m}'s RAM is the golden run's at point {@code j}, page for page. */
