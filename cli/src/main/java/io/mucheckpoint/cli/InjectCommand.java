@@ -167,7 +167,7 @@ final class InjectCommand implements Callable<Integer> {
         Campaign.Golden g = first.golden();
         FaultPlan plan;
         try {
-            plan = new FaultPlan(seed, target, bits, g.instructions(), g.usedPages(), memoryFault, stuckAt);
+            plan = FaultPlan.of(g, seed, target, bits, memoryFault, stuckAt);
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }

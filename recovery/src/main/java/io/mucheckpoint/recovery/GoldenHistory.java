@@ -30,9 +30,23 @@ final class GoldenHistory {
      * @param precopied the pages pre-copied into this checkpoint's log at the boundary
      * @param output bytes of console output before it
      * @param lastProgressTicks guest time of the last progress marker (output byte or heartbeat) before it
+     * @param input host bytes delivered to the guest before it
      */
     record Point(int id, long icount, long ticks, long guestNanos, byte[] state, int oldestRetained, int[] precopied,
-                 byte[] predictorState, int output, long lastProgressTicks, long lastProgressIcount) {}
+                 byte[] predictorState, int output, long lastProgressTicks, long lastProgressIcount, int input) {}
+
+    /** Every host byte the golden run delivered, stamped as the input log stamps them. */
+    private final List<InputLog.Entry> input = new ArrayList<>();
+
+    /** The golden run delivered a host byte (its machine's input listener). */
+    void delivered(long icount, long ticks, int b) {
+        input.add(new InputLog.Entry(icount, ticks, b));
+    }
+
+    /** The host bytes the golden run delivered before point {@code j}, in order. */
+    List<InputLog.Entry> inputBefore(int j) {
+        return input.subList(0, points.get(j).input());
+    }
 
     private final List<Point> points = new ArrayList<>();
     /** Per point j: the pages the epoch after it wrote (known at point j + 1). */
@@ -82,7 +96,7 @@ final class GoldenHistory {
         }
         int oldest = engine.checkpoints().get(0).id();
         points.add(new Point(c.id(), c.icount(), m.clock.now(), c.guestNanos(), m.saveState().encode(), oldest,
-                engine.loggedPages(c.id()), engine.predictorState(), output, lastProgressTicks, lastProgressIcount));
+                engine.loggedPages(c.id()), engine.predictorState(), output, lastProgressTicks, lastProgressIcount, input.size()));
         if (c.id() != j) throw new IllegalStateException("golden checkpoint " + c.id() + " at position " + j);
     }
 
