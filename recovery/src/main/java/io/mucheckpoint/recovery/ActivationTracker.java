@@ -120,7 +120,7 @@ public final class ActivationTracker {
     }
 
     /** The processor state the fault corrupted, which the comparison leaves out. */
-    private static StateLocation location(Fault f) {
+    static StateLocation location(Fault f) {
         int i = (int) f.index();
         return switch (f.target()) {
             case REG -> new StateLocation(StateLocation.Kind.REGISTER, i);

@@ -13,9 +13,7 @@ import io.mucheckpoint.vmm.Workloads;
 import io.mucheckpoint.vmm.mem.GuestMemory;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
@@ -31,24 +29,52 @@ class LockstepEquivalenceTest {
 
     @Test
     void singleBitFlips() throws Exception {
-        sameDecisions(plan -> new FaultPlan(11, "reg,x87,cr", 1, plan, new int[] {0}), 36);
+        List<ActivationTracker.Activation> seen = sameDecisions(quantum(), i -> new FaultPlan(11, "reg,x87,cr", 1, i, new int[] {0}), 24);
+        // the workload's faults are read at once or lie dormant (it uses no x87); faultlab has the overwritten ones
+        assertTrue(seen.containsAll(List.of(ActivationTracker.Activation.ACTIVATED, ActivationTracker.Activation.DORMANT)), seen.toString());
     }
 
     @Test
     void multiBitStuckAtFaults() throws Exception {
         // held for fewer instructions than the window, so some are decided after they let go
-        sameDecisions(plan -> new FaultPlan(12, "reg,x87,cr", 3, plan, new int[] {0}, "raw", 3_000), 24);
+        List<ActivationTracker.Activation> seen = sameDecisions(quantum(), i -> new FaultPlan(12, "reg,x87,cr", 3, i, new int[] {0}, "raw", 3_000), 12);
+        assertTrue(seen.containsAll(List.of(ActivationTracker.Activation.ACTIVATED, ActivationTracker.Activation.DORMANT)), seen.toString());
     }
 
-    private static void sameDecisions(java.util.function.LongFunction<FaultPlan> plans, int faults) throws Exception {
-        long instructions = runToEnd(new Machine(CONFIG, Workloads.multiboot("quantum", "size=test"), b -> {}, b -> {}));
-        FaultPlan plan = plans.apply(instructions); // no memory faults: the used pages are never drawn
-        List<Fault> sorted = IntStream.range(0, faults).mapToObj(plan::fault)
-                .sorted(Comparator.comparingLong(Fault::icount)).toList();
-        Machine m = new Machine(CONFIG, Workloads.multiboot("quantum", "size=test"), b -> {}, b -> {});
-        Set<ActivationTracker.Activation> seen = EnumSet.noneOf(ActivationTracker.Activation.class);
-        Set<Fault.Target> targets = EnumSet.noneOf(Fault.Target.class);
-        for (Fault f : sorted) {
+    @Test
+    void everyProcessorLocationAtFaultlabsLabels() throws Exception {
+        // faultlab's scenario 0 overwrites EBX at dead_here before reading it (see faultlab.S): one way out at least
+        List<ActivationTracker.Activation> seen = new java.util.ArrayList<>();
+        int[][] at = {{0, FaultlabTest.DEAD_HERE}, {1, FaultlabTest.MASKED_HERE}, {2, FaultlabTest.CALL_HERE}};
+        for (int[] scenario : at) {
+            long icount = FaultlabTest.icountAt(scenario[0], scenario[1]);
+            List<Fault> faults = new java.util.ArrayList<>();
+            for (int r = 0; r < 8; r++) faults.add(new Fault(Fault.Target.REG, r, 1L << (5 + 3 * r), icount));
+            for (int s = 0; s < 6; s++) faults.add(new Fault(Fault.Target.SEG, s, 1L << 12, icount));
+            for (int bit : new int[] {0, 2, 6, 7, 10, 11}) faults.add(new Fault(Fault.Target.EFLAGS, 0, 1L << bit, icount));
+            for (int cr : new int[] {0, 3, 4}) faults.add(new Fault(Fault.Target.CR, cr, 1L << 3, icount));
+            for (int x = 0; x < 16; x += 5) faults.add(new Fault(Fault.Target.X87, x, 1L << 9, icount));
+            faults.add(new Fault(Fault.Target.EIP, 0, 1L << 2, icount));
+            seen.addAll(sameDecisions(new Machine(FaultlabTest.CONFIG, FaultlabTest.image(scenario[0]), b -> {}, b -> {}), faults));
+        }
+        assertTrue(seen.contains(ActivationTracker.Activation.OVERWRITTEN), seen.toString());
+    }
+
+    private static Machine quantum() throws Exception {
+        return new Machine(CONFIG, Workloads.multiboot("quantum", "size=test"), b -> {}, b -> {});
+    }
+
+    /** Faults of a plan over the whole of {@code m}'s run (the used pages are never drawn: no memory faults). */
+    private static List<ActivationTracker.Activation> sameDecisions(Machine m, java.util.function.LongFunction<FaultPlan> plans,
+                                                                    int faults) throws Exception {
+        FaultPlan plan = plans.apply(runToEnd(quantum()));
+        return sameDecisions(m, IntStream.range(0, faults).mapToObj(plan::fault).toList());
+    }
+
+    /** Runs {@code m} to each fault's moment in turn and decides the fault both ways from there. */
+    private static List<ActivationTracker.Activation> sameDecisions(Machine m, List<Fault> faults) {
+        List<ActivationTracker.Activation> seen = new java.util.ArrayList<>();
+        for (Fault f : faults.stream().sorted(Comparator.comparingLong(Fault::icount)).toList()) {
             while (m.cpu.icount() < f.icount()) assertTrue(!m.run(Long.MAX_VALUE, f.icount()).finished(), "the guest ended early");
             Decision fast = decide(m, f, false), plain = decide(m, f, true);
             String what = f + ", decided by the reference at instruction " + plain.icount;
@@ -58,11 +84,8 @@ class LockstepEquivalenceTest {
             assertArrayEquals(plain.regs, fast.regs, what);
             assertEquals(plain.eip, fast.eip, what);
             seen.add(plain.activation);
-            targets.add(f.target());
         }
-        // the plans are chosen so that every way out of the lockstep is taken, or the test proves little
-        assertEquals(EnumSet.allOf(ActivationTracker.Activation.class), seen);
-        assertTrue(targets.containsAll(EnumSet.of(Fault.Target.REG, Fault.Target.X87, Fault.Target.CR)), targets.toString());
+        return seen;
     }
 
     private record Decision(ActivationTracker.Activation activation, long icount, long goldenIcount, int[] regs, int eip) {}
@@ -143,7 +166,7 @@ class LockstepEquivalenceTest {
             };
         }
 
-        private static boolean differsElsewhere(CpuState f, CpuState g, Fault fault) {
+        static boolean differsElsewhere(CpuState f, CpuState g, Fault fault) {
             int[] fr = f.regs().clone(), gr = g.regs().clone();
             int ff = f.eflags(), gf = g.eflags();
             if (fault.target() == Fault.Target.REG) fr[(int) fault.index()] = gr[(int) fault.index()];
