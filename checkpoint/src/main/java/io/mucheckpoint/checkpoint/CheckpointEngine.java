@@ -258,7 +258,15 @@ public final class CheckpointEngine {
      * records these so that each injection starts with the history the golden run had there
      * instead of re-running the prefix (issue 18's fast-forward).
      */
-    public record Seed(int id, long icount, long ticks, long guestNanos, byte[] state, int[] pages, byte[][] images) {}
+    public record Seed(int id, long icount, long ticks, long guestNanos, byte[] state, int[] pages, byte[][] images, int[] crcs) {}
+
+    /**
+     * The CRC32C by which the engine verifies a page image: a seed's owner may compute it once and
+     * hand the images over as they are ({@link #startFrom} then takes them without copying).
+     */
+    public static int imageCrc(byte[] image) {
+        return PageStore.crcOf(image);
+    }
 
     /**
      * Takes the first checkpoints from {@code seeds} (oldest first) instead of the machine: the
@@ -266,6 +274,7 @@ public final class CheckpointEngine {
      * the newest's log holds the pages pre-copied at its boundary, which stay unprotected, and the
      * predictor continues from {@code predictorState} ({@link #predictorState} at that boundary).
      * From here on the engine does exactly what the engine that took them did. Copy-on-write only.
+     * The images are taken without a copy and never written; each comes with its {@link #imageCrc}.
      */
     public void startFrom(List<Seed> seeds, byte[] predictorState) {
         if (started) throw new IllegalStateException("the engine has started already");
@@ -282,7 +291,7 @@ public final class CheckpointEngine {
         for (Seed s : seeds) {
             Checkpoint c = new Checkpoint(s.id(), s.icount(), s.ticks(), s.guestNanos(), System.nanoTime(), s.state(), blocks.drives(),
                     new SavedPages());
-            for (int i = 0; i < s.pages().length; i++) c.pages.add(s.pages()[i], store.store(s.images()[i], 0));
+            for (int i = 0; i < s.pages().length; i++) c.pages.add(s.pages()[i], store.storeShared(s.images()[i], s.crcs()[i]));
             ring.add(c);
         }
         nextId = last.id() + 1;

@@ -87,6 +87,16 @@ final class InjectCommand implements Callable<Integer> {
                     "for a guest that takes long to boot, like Linux."})
     Path restore;
 
+    @Option(names = "--no-fast-forward",
+            description = {"Boot every injection afresh and run its prefix, instead of starting it from the newest golden",
+                    "checkpoint its history needs (the results are the same; this is slower)."})
+    boolean noFastForward;
+
+    @Option(names = "--no-convergence",
+            description = {"Run every injection to its end, instead of stopping it at the first golden checkpoint where its",
+                    "whole state is the golden run's again (the results are the same; this is slower)."})
+    boolean noConvergence;
+
     @Option(names = "--workers", paramLabel = "N", description = "Parallel injections (default: the number of cores).")
     Integer workers;
 
@@ -141,7 +151,8 @@ final class InjectCommand implements Callable<Integer> {
         Campaign first;
         try {
             err.println("vmm: golden run of " + name + "...");
-            first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos).withOutputCommit(held);
+            first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos).withOutputCommit(held)
+                    .withFastForward(!noFastForward, !noConvergence);
         } catch (LoadException e) {
             throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
         } catch (IllegalStateException e) {
@@ -156,7 +167,7 @@ final class InjectCommand implements Callable<Integer> {
         Campaign.Golden g = first.golden();
         FaultPlan plan;
         try {
-            plan = new FaultPlan(seed, target, bits, g.instructions(), g.usedPages(), memoryFault, stuckAt);
+            plan = FaultPlan.of(g, seed, target, bits, memoryFault, stuckAt);
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }
@@ -188,7 +199,11 @@ final class InjectCommand implements Callable<Integer> {
                 long l = grid.get(li)[1];
                 CheckpointConfig cfg = grid.get(li)[0] < 0 ? base.withLatencyNanos(l) : base.withKeep((int) grid.get(li)[0]).withLatencyNanos(l);
                 Campaign c = li == 0 && grid.get(li)[0] < 0 ? first
-                        : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held);
+                        : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held)
+                                .withFastForward(!noFastForward, !noConvergence);
+                if (li == 0 && !noFastForward && c.fastForwardUnavailable() != null) {
+                    err.println("vmm: every injection boots afresh: " + c.fastForwardUnavailable());
+                }
                 interruption.watch(c);
                 long t0 = System.nanoTime();
                 String what = (grid.get(li)[0] < 0 ? "" : "K=" + cfg.keep() + " ") + "L=" + Units.formatNanos(l);
@@ -196,6 +211,7 @@ final class InjectCommand implements Callable<Integer> {
                 List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
                 interrupted = c.stopped();
                 progress.finish(results.size(), System.nanoTime() - t0);
+                err.println("vmm: " + effortLine(c.effort(), results.size()));
                 CampaignSummary s = CampaignSummary.of(l, cfg.keep(), results);
                 if (interrupted) {
                     err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at %s%s%n", results.size(), faults,
@@ -278,6 +294,14 @@ final class InjectCommand implements Callable<Integer> {
                 r.fault().kind(), r.fault().hold(), t.injectedNanos(), t.firstSharing(), t.detectIcount(), t.detectNanos(),
                 t.detector() == null ? "null" : "\"" + t.detector() + "\"", t.newestId(), t.targetId(), t.targetIcount(),
                 t.newestHeldError(), t.targetHeldError(), t.rollbacks(), t.reexecuted(), t.reapplied(), r.instructions());
+    }
+
+    /** How much running fast-forward and convergence saved, against booting each injection and running it to its end. */
+    static String effortLine(Campaign.Effort e, int injections) {
+        long all = e.instructionsRun() + e.instructionsSkipped() + e.instructionsAvoided();
+        return String.format(Locale.ROOT, "%d of %d injections started from a golden checkpoint, %d stopped at convergence; "
+                        + "%,d instructions run, %.1f%% of the %,d a run of each from boot to end takes", e.fastForwarded(), injections,
+                e.converged(), e.instructionsRun(), all == 0 ? 100.0 : 100.0 * e.instructionsRun() / all, all);
     }
 
     /** The console detector's patterns: as --console-detect says, the Linux ones for a Linux guest, else none. */

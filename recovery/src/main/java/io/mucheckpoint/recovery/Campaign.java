@@ -51,7 +51,7 @@ public final class Campaign {
      * counting from the start and up to the exit.
      */
     public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages,
-                         long longestSilenceNanos, long longestSilenceInstructions, String exitMessage) {
+                         long longestSilenceNanos, long longestSilenceInstructions, String exitMessage, long startIcount) {
         /** The hang watchdog a campaign uses unless told otherwise: a silence {@link #WATCHDOG_FACTOR} times the longest. */
         public long watchdogNanos() {
             return Math.max(1, longestSilenceNanos) * WATCHDOG_FACTOR;
@@ -187,8 +187,8 @@ public final class Campaign {
     /**
      * Why the golden run's checkpoints cannot be reused here, or null if they can: the engine's
      * history is taken over only in copy-on-write mode with epochs of guest time or instructions
-     * (host-clock epochs fall differently in every run); held output and disk overlays are state
-     * the golden history does not keep.
+     * (host-clock epochs fall differently in every run); held output, and disk blocks where the
+     * golden run wrote any, are state the golden history does not keep.
      */
     public String fastForwardUnavailable() {
         if (history == null) return noHistoryReason;
@@ -255,6 +255,7 @@ public final class Campaign {
             out.write(b);
         });
         machine[0] = m;
+        long startIcount = m.cpu.icount();
         progress[0] = m.clock.now();
         progress[1] = m.cpu.icount();
         m.addGuestServicesListener(new io.mucheckpoint.vmm.dev.GuestServicesListener() {
@@ -268,12 +269,13 @@ public final class Campaign {
         m.memory.drainDirty(scratch);
         if (start.loadedPagesCount()) for (int i = 0; i < used.length; i++) used[i] |= scratch[i];
         noHistoryReason = checkpoints.mode() != CheckpointConfig.Mode.COW ? "only copy-on-write checkpoints can be taken over"
-                : checkpoints.hostClock() ? "epochs of host time fall differently in every run"
-                : !m.drives.isEmpty() ? "disk overlays are not kept in the golden history" : null;
+                : checkpoints.hostClock() ? "epochs of host time fall differently in every run" : null;
+        goldenDisks = diskHashes(m);
         RunResult r;
         if (noHistoryReason == null) {
             // The golden run takes the checkpoints an injected run would take, and keeps them.
             GoldenHistory h = new GoldenHistory(m.memory.pageCount());
+            m.addInputListener(h::delivered);
             CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
             engine.addBoundaryListener(c -> {
                 h.record(m, engine, c, out.size(), progress[0], progress[1]);
@@ -286,7 +288,9 @@ public final class Campaign {
                 r = engine.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
             } while (!r.finished());
             engine.stop();
-            history = h;
+            // Disks are the start's throughout a golden run that writes none; the history keeps no blocks.
+            if (engine.blocksCaptured() == 0) history = h;
+            else noHistoryReason = "the golden run wrote to a disk, and the golden history keeps no disk blocks";
         } else {
             do {
                 r = m.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
@@ -301,7 +305,7 @@ public final class Campaign {
         }
         marker.run(); // the silence before the exit counts too
         return new Golden(out.toByteArray(), r.exitStatus(), m.cpu.icount(), m.clock.toNanos(m.clock.now()),
-                pages.stream().mapToInt(Integer::intValue).toArray(), silence[2], silence[3], r.message());
+                pages.stream().mapToInt(Integer::intValue).toArray(), silence[2], silence[3], r.message(), startIcount);
     }
 
     /** Set by {@link #stop}: injections not yet finished are abandoned. */
@@ -530,6 +534,11 @@ public final class Campaign {
         for (byte b : prefix) seen.write(b & 0xFF);
         if (patterns != null) for (byte b : prefix) patterns.accept(b & 0xFF);
         recovery.resumeProgress(p.lastProgressTicks(), p.lastProgressIcount());
+        // Input the start queued (a command typed into the guest): what the golden run had delivered
+        // by now is in the input log, for rollbacks to replay, and no longer in the queue.
+        List<InputLog.Entry> delivered = history.inputBefore(j);
+        if (m.discardInput(delivered.size()) != delivered.size()) throw new IllegalStateException("the start queued less input than the golden run delivered");
+        for (InputLog.Entry e : delivered) recovery.inputLog().delivered(e.icount(), e.ticks(), e.b());
         engine.startFrom(history.seeds(j), p.predictorState());
         effort.fastForwarded.incrementAndGet();
         effort.skipped.addAndGet(p.icount() - history.point(0).icount());
@@ -554,7 +563,14 @@ public final class Campaign {
         if (console.position() != p.output() || console.delivered() != p.output()) return false;
         if (!Arrays.equals(console.deliveredBytes(), 0, p.output(), golden.output(), 0, p.output())) return false;
         if (!Arrays.equals(m.saveState().encode(), p.state())) return false;
-        return history.ramEquals(j, m);
+        return history.ramEquals(j, m) && Arrays.equals(diskHashes(m), goldenDisks);
+    }
+
+    /** The start's disk contents, which a golden run with a history never changes. */
+    private long[] goldenDisks;
+
+    private static long[] diskHashes(Machine m) {
+        return m.drives.stream().mapToLong(d -> d.disk().hash()).toArray();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

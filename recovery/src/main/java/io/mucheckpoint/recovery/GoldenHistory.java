@@ -30,9 +30,23 @@ final class GoldenHistory {
      * @param precopied the pages pre-copied into this checkpoint's log at the boundary
      * @param output bytes of console output before it
      * @param lastProgressTicks guest time of the last progress marker (output byte or heartbeat) before it
+     * @param input host bytes delivered to the guest before it
      */
     record Point(int id, long icount, long ticks, long guestNanos, byte[] state, int oldestRetained, int[] precopied,
-                 byte[] predictorState, int output, long lastProgressTicks, long lastProgressIcount) {}
+                 byte[] predictorState, int output, long lastProgressTicks, long lastProgressIcount, int input) {}
+
+    /** Every host byte the golden run delivered, stamped as the input log stamps them. */
+    private final List<InputLog.Entry> input = new ArrayList<>();
+
+    /** The golden run delivered a host byte (its machine's input listener). */
+    void delivered(long icount, long ticks, int b) {
+        input.add(new InputLog.Entry(icount, ticks, b));
+    }
+
+    /** The host bytes the golden run delivered before point {@code j}, in order. */
+    List<InputLog.Entry> inputBefore(int j) {
+        return input.subList(0, points.get(j).input());
+    }
 
     private final List<Point> points = new ArrayList<>();
     /** Per point j: the pages the epoch after it wrote (known at point j + 1). */
@@ -43,6 +57,11 @@ final class GoldenHistory {
     private final int[][] versionPoints;
     private final byte[][][] versionImages;
     private final int[] versionCount;
+    /** Per page: the CRC32C of each recorded image, as the checkpoint engine verifies it. */
+    private final int[][] versionCrcs;
+    /** Pages of the first image that a seed needed, cut out once, and their CRCs. */
+    private final byte[][] basePages;
+    private final int[] basePageCrcs;
     private long bytes;
 
     GoldenHistory(int pageCount) {
@@ -50,6 +69,9 @@ final class GoldenHistory {
         versionPoints = new int[pageCount][];
         versionImages = new byte[pageCount][][];
         versionCount = new int[pageCount];
+        versionCrcs = new int[pageCount][];
+        basePages = new byte[pageCount][];
+        basePageCrcs = new int[pageCount];
     }
 
     /**
@@ -74,7 +96,7 @@ final class GoldenHistory {
         }
         int oldest = engine.checkpoints().get(0).id();
         points.add(new Point(c.id(), c.icount(), m.clock.now(), c.guestNanos(), m.saveState().encode(), oldest,
-                engine.loggedPages(c.id()), engine.predictorState(), output, lastProgressTicks, lastProgressIcount));
+                engine.loggedPages(c.id()), engine.predictorState(), output, lastProgressTicks, lastProgressIcount, input.size()));
         if (c.id() != j) throw new IllegalStateException("golden checkpoint " + c.id() + " at position " + j);
     }
 
@@ -83,12 +105,15 @@ final class GoldenHistory {
         if (versionPoints[p] == null) {
             versionPoints[p] = new int[2];
             versionImages[p] = new byte[2][];
+            versionCrcs[p] = new int[2];
         } else if (n == versionPoints[p].length) {
             versionPoints[p] = Arrays.copyOf(versionPoints[p], n * 2);
             versionImages[p] = Arrays.copyOf(versionImages[p], n * 2);
+            versionCrcs[p] = Arrays.copyOf(versionCrcs[p], n * 2);
         }
         versionPoints[p][n] = point;
         versionImages[p][n] = img;
+        versionCrcs[p][n] = CheckpointEngine.imageCrc(img);
         versionCount[p] = n + 1;
         bytes += img.length;
     }
@@ -138,11 +163,17 @@ final class GoldenHistory {
         return j < points.size() ? j : -1;
     }
 
-    /** Page {@code p}'s image at point {@code j}: the newest recorded at or before it, or null for the first image's. */
-    private byte[] imageAt(int p, int j) {
+    /** Which recorded image of page {@code p} it had at point {@code j}: the newest at or before it, or -1 for the first image's. */
+    private int versionAt(int p, int j) {
         int[] at = versionPoints[p];
-        for (int i = versionCount[p] - 1; i >= 0; i--) if (at[i] <= j) return versionImages[p][i];
-        return null;
+        for (int i = versionCount[p] - 1; i >= 0; i--) if (at[i] <= j) return i;
+        return -1;
+    }
+
+    /** Page {@code p}'s image at point {@code j}, or null where it is the first image's. */
+    private byte[] imageAt(int p, int j) {
+        int v = versionCount[p] == 0 ? -1 : versionAt(p, j);
+        return v < 0 ? null : versionImages[p][v];
     }
 
     /** Puts RAM and the machine's state as they were at point {@code j} into {@code m} (built from the same configuration). */
@@ -156,7 +187,10 @@ final class GoldenHistory {
         m.memory.notifyReplaced();
     }
 
-    /** The checkpoints the golden engine retained at point {@code j}, as seeds for another engine. */
+    /**
+     * The checkpoints the golden engine retained at point {@code j}, as seeds for another engine
+     * (sharing this history's images, which nothing writes).
+     */
     List<CheckpointEngine.Seed> seeds(int j) {
         Point at = points.get(j);
         List<CheckpointEngine.Seed> out = new ArrayList<>();
@@ -164,17 +198,31 @@ final class GoldenHistory {
             Point p = points.get(i);
             int[] pages = i < j ? written.get(i) : p.precopied();
             byte[][] images = new byte[pages.length][];
-            for (int k = 0; k < pages.length; k++) images[k] = imageOrBase(pages[k], i);
-            out.add(new CheckpointEngine.Seed(p.id(), p.icount(), p.ticks(), p.guestNanos(), p.state(), pages, images));
+            int[] crcs = new int[pages.length];
+            for (int k = 0; k < pages.length; k++) {
+                int page = pages[k];
+                int v = versionCount[page] == 0 ? -1 : versionAt(page, i);
+                if (v >= 0) {
+                    images[k] = versionImages[page][v];
+                    crcs[k] = versionCrcs[page][v];
+                } else {
+                    images[k] = basePage(page);
+                    crcs[k] = basePageCrcs[page];
+                }
+            }
+            out.add(new CheckpointEngine.Seed(p.id(), p.icount(), p.ticks(), p.guestNanos(), p.state(), pages, images, crcs));
         }
         return out;
     }
 
-    private byte[] imageOrBase(int p, int j) {
-        byte[] img = imageAt(p, j);
-        if (img != null) return img;
-        int off = p << GuestMemory.PAGE_SHIFT;
-        return Arrays.copyOfRange(base, off, off + GuestMemory.PAGE_SIZE);
+    private synchronized byte[] basePage(int p) {
+        if (basePages[p] == null) {
+            int off = p << GuestMemory.PAGE_SHIFT;
+            byte[] img = Arrays.copyOfRange(base, off, off + GuestMemory.PAGE_SIZE);
+            basePageCrcs[p] = CheckpointEngine.imageCrc(img);
+            basePages[p] = img;
+        }
+        return basePages[p];
     }
 
     /** Whether {@code m}'s RAM is the golden run's at point {@code j}, page for page. */
