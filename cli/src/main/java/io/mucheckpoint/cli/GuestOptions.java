@@ -77,7 +77,8 @@ final class GuestOptions {
     @Option(names = "--translate", paramLabel = "off|on|all|N", defaultValue = "on",
             description = "Compile hot guest code to JVM bytecode: on (blocks that ran 200 times), all (every block"
                     + " on its first run), N (after N runs) or off (the interpreter alone). Changes speed only,"
-                    + " never what the guest does (default: ${DEFAULT-VALUE}).")
+                    + " never what the guest does (default: ${DEFAULT-VALUE}; off for vmm inject, whose every injection"
+                    + " is a new machine).")
     String translate;
 
     /** Applies --translate (from image(), which every command that makes a machine calls first). */

@@ -138,6 +138,12 @@ final class InjectCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         commandLine = spec.commandLine().getParseResult().originalArgs();
+        // Every injection is a new machine with translations of its own, compiled anew: over a
+        // campaign of thousands they fill the JVM's code cache (HotSpot then stops compiling and
+        // everything runs many times slower), and each injection is too short to repay them.
+        // Campaigns run the interpreter unless --translate is given; results are the same either way.
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--translate")) guest.translate = "off";
+        guest.applyTranslate(); // a campaign restored from a snapshot makes no image, which would apply it
         if (faults < 1) throw new VmmException(ExitStatus.USAGE, "--faults must be at least 1");
         try {
             new FaultPlan(seed, target, bits, 2, new int[] {0}, memoryFault, stuckAt); // bad --target and the like, before the golden run
