@@ -52,6 +52,13 @@ alive() {
   [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
 }
 
+# Running, or still starting: a daemon writes its pid file only after it forked into the background,
+# a moment after the command that started it returned.
+running() {
+  alive "$2" && return 0
+  [ ! -s "$2" ] && [ $SECONDS -lt $((started + 15)) ] && pgrep -x "$1" >/dev/null
+}
+
 node_state() {
   sinfo --noheader --node="$host" --format=%T 2>/dev/null | head -n 1 || true
 }
@@ -135,11 +142,12 @@ if ! alive "$dir/run/slurmd.pid"; then
 fi
 
 # Wait for the node to register and become idle (or mixed/allocated if jobs already run).
+started=$SECONDS
 deadline=$((SECONDS + 60))
 state=""
 while [ $SECONDS -lt $deadline ]; do
-  alive "$dir/run/slurmctld.pid" || fail "slurmctld exited: $(why "$dir/log/slurmctld.log")"
-  alive "$dir/run/slurmd.pid" || fail "slurmd exited: $(why "$dir/log/slurmd.log")"
+  running slurmctld "$dir/run/slurmctld.pid" || fail "slurmctld exited: $(why "$dir/log/slurmctld.log")"
+  running slurmd "$dir/run/slurmd.pid" || fail "slurmd exited: $(why "$dir/log/slurmd.log")"
   state="$(node_state)"
   case "$state" in
     idle*|mixed*|allocated*|completing*)

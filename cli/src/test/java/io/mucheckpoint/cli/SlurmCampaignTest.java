@@ -1,0 +1,196 @@
+package io.mucheckpoint.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 18: a sharded campaign on a real Slurm. recovery/slurm/submit.sh submits a 4-task job array
+ * (campaign.sbatch, one shard each) and the dependent merge job; the merged JSON must equal what one
+ * unsharded {@code vmm inject --json} of the same campaign writes, but for the fields that differ by
+ * nature (the command line, host time). The cluster is the one recovery/slurm/start-local.sh starts
+ * (.ci/run does): without it the test is skipped with a message, and fails in CI.
+ */
+class SlurmCampaignTest {
+    private static final int SHARDS = 4;
+    /** Submission to merged result; the campaign itself takes a few seconds per shard. */
+    private static final long TIMEOUT_SECONDS = 150;
+    /** A small campaign over two latency bounds, so that the merge rebuilds more than one grid cell. */
+    private static final List<String> CAMPAIGN = List.of("quantum", "--append", "size=test", "--faults", "12",
+            "--seed", "3", "--sweep-latency", "0,200ms", "--workers", "1");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aFourShardArrayCampaignMergesToTheUnshardedRunsJson() throws Exception {
+        Path slurmConf = runningSlurm();
+        Path root = Path.of(System.getProperty("vmm.root", "..")).toAbsolutePath().normalize();
+
+        Path unsharded = tmp.resolve("unsharded.json");
+        List<String> args = new ArrayList<>(List.of("inject"));
+        args.addAll(CAMPAIGN);
+        args.addAll(List.of("--journal", tmp.resolve("unsharded.jsonl").toString(), "--json", unsharded.toString()));
+        CliRun one = CliRun.of(args.toArray(String[]::new));
+        assertEquals(ExitStatus.OK, one.status, one.toString());
+
+        Path dir = tmp.resolve("campaign"), out = tmp.resolve("submit.out"), err = tmp.resolve("submit.err");
+        List<String> cmd = new ArrayList<>(List.of("bash", root.resolve("recovery/slurm/submit.sh").toString(),
+                "-n", Integer.toString(SHARDS), "-d", dir.toString(), "--wait", "--sbatch", "--time=10"));
+        cmd.addAll(CAMPAIGN);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+        pb.environment().put("SLURM_CONF", slurmConf.toString());
+        pb.environment().put("VMM", vmmCommand().toString());
+        Process p = pb.start();
+        p.getOutputStream().close();
+        boolean ended = p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        if (!ended) {
+            p.destroyForcibly();
+            String why = "the Slurm campaign did not end within " + TIMEOUT_SECONDS + " s; queue:\n" + queue(slurmConf);
+            cancelJobs(Files.readString(out), slurmConf);
+            fail(why + "\n" + jobOutputs(dir, out, err));
+        }
+        assertEquals(0, p.exitValue(), "submit.sh failed:\n" + jobOutputs(dir, out, err));
+
+        // Each array task ran its own shard: the indices in shard K's journal are those with index % 4 == K-1.
+        for (int k = 1; k <= SHARDS; k++) {
+            String task = Files.readString(dir.resolve("task-" + (k - 1) + ".out"));
+            assertTrue(task.contains("shard " + k + "/" + SHARDS), task);
+            Matcher m = Pattern.compile("\"index\":(\\d+)").matcher(Files.readString(dir.resolve("shard-" + k + ".jsonl")));
+            int lines = 0;
+            while (m.find()) {
+                assertEquals(k - 1, Integer.parseInt(m.group(1)) % SHARDS, "shard " + k + "'s journal");
+                lines++;
+            }
+            assertTrue(lines > 0, "shard " + k + "'s journal holds no injection");
+        }
+
+        String merged = Files.readString(dir.resolve("merged.json"));
+        assertEquals(comparable(Files.readString(unsharded)), comparable(merged));
+    }
+
+    /**
+     * The JSON without what differs between two runs of one campaign by nature: the command line
+     * (--shard, --journal, --json differ) and host-time fields.
+     */
+    static String comparable(String json) {
+        String s = json.replaceFirst("\"command\":\"(?:[^\"\\\\]|\\\\.)*\",", "");
+        for (String hostTime : HOST_TIME_FIELDS) s = s.replaceAll(",?\"" + hostTime + "\":[-0-9.eE]+", "");
+        return s;
+    }
+
+    /** Fields measured in host time (wall or CPU), which no two runs share. */
+    private static final List<String> HOST_TIME_FIELDS = List.of();
+
+    /**
+     * The vmm command for the jobs: this JVM's own java and class path, so that the jobs run exactly
+     * the classes under test (no jar to build).
+     */
+    private Path vmmCommand() throws IOException {
+        String java = ProcessHandle.current().info().command()
+                .orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        Path vmm = tmp.resolve("vmm");
+        Files.writeString(vmm, "#!/bin/sh\nexec " + quoted(java) + " -cp " + quoted(System.getProperty("java.class.path"))
+                + " " + Main.class.getName() + " \"$@\"\n");
+        Files.setPosixFilePermissions(vmm, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return vmm;
+    }
+
+    private static String quoted(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * The slurm.conf of a running cluster whose node takes jobs: $SLURM_CONF, else the one
+     * start-local.sh writes. Skipped with the reason where there is none, failed in CI.
+     */
+    private static Path runningSlurm() throws Exception {
+        String dir = System.getenv().getOrDefault("VMM_SLURM_DIR", "/var/tmp/mucheckpoint-slurm");
+        Path conf = Path.of(System.getenv().getOrDefault("SLURM_CONF", dir + "/slurm.conf"));
+        if (!onPath("sinfo") || !onPath("sbatch")) {
+            skip("Slurm is not installed (apt-get install slurm-wlm munge, then recovery/slurm/start-local.sh; .ci/run does both)");
+        }
+        if (!Files.isRegularFile(conf)) skip("no Slurm configuration at " + conf + " (start one: recovery/slurm/start-local.sh)");
+        ProcessBuilder pb = new ProcessBuilder("sinfo", "--noheader", "--format=%T").redirectErrorStream(true);
+        pb.environment().put("SLURM_CONF", conf.toString());
+        String[] answer = run(pb, 30);
+        String state = answer[1].trim();
+        if (!answer[0].equals("0") || !state.matches("(?s).*\\b(idle|mixed|allocated)\\b.*")) {
+            skip("Slurm at " + conf + " takes no jobs (sinfo: " + (state.isEmpty() ? "status " + answer[0] : state.lines().findFirst().orElse(""))
+                    + "); start it: recovery/slurm/start-local.sh");
+        }
+        return conf;
+    }
+
+    private static void skip(String why) {
+        if ("true".equals(System.getenv("CI"))) fail(why);
+        Assumptions.abort(why);
+    }
+
+    private static boolean onPath(String name) {
+        return Stream.of(System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, name)));
+    }
+
+    /** Status (or "timeout") and output of a short Slurm command. */
+    private static String[] run(ProcessBuilder pb, int seconds) throws Exception {
+        Path text = Files.createTempFile("slurm-command", ".out");
+        try {
+            Process p = pb.redirectOutput(text.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE).start();
+            p.getOutputStream().close();
+            String status = "timeout";
+            if (p.waitFor(seconds, TimeUnit.SECONDS)) status = Integer.toString(p.exitValue());
+            else p.destroyForcibly().waitFor();
+            return new String[] {status, Files.readString(text)};
+        } finally {
+            Files.deleteIfExists(text);
+        }
+    }
+
+    private static String queue(Path conf) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("squeue", "--all").redirectErrorStream(true);
+        pb.environment().put("SLURM_CONF", conf.toString());
+        return run(pb, 30)[1];
+    }
+
+    /** scancel the jobs submit.sh reported ("shards ID", "merge ID"), so that a failed test leaves none queued. */
+    private static void cancelJobs(String submitOut, Path conf) throws Exception {
+        Matcher m = Pattern.compile("(?m)^(?:shards|merge) (\\d+)$").matcher(submitOut);
+        List<String> cmd = new ArrayList<>(List.of("scancel"));
+        while (m.find()) cmd.add(m.group(1));
+        if (cmd.size() == 1) return;
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("SLURM_CONF", conf.toString());
+        run(pb, 30);
+    }
+
+    /** What submit.sh and every job printed, for a failure's message. */
+    private static String jobOutputs(Path dir, Path out, Path err) throws IOException {
+        StringBuilder b = new StringBuilder();
+        b.append("--- submit.sh stdout\n").append(Files.readString(out)).append("--- submit.sh stderr\n").append(Files.readString(err));
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : files.filter(f -> f.toString().endsWith(".out")).sorted().toList()) {
+                    b.append("--- ").append(f.getFileName()).append('\n').append(Files.readString(f));
+                }
+            }
+        }
+        return b.toString();
+    }
+}
