@@ -7,9 +7,12 @@ package io.mucheckpoint.cli;
  */
 public final class ExitStatus {
     public static final int OK = 0;
-    /** Bad command line: unknown option, malformed value, conflicting options. */
+    /**
+     * Bad command line: unknown option, malformed value, conflicting options; journals that are not the
+     * shards of one whole campaign (campaign merge), or not of the campaign of the command (inject --resume).
+     */
     public static final int USAGE = 64;
-    /** The guest image or a state file is malformed. */
+    /** The guest image, a state file or a campaign journal is malformed. */
     public static final int BAD_IMAGE = 65;
     /** A file named on the command line cannot be read. */
     public static final int NO_INPUT = 66;
@@ -32,8 +35,9 @@ public final class ExitStatus {
     /** The table printed by --help. */
     public static final String HELP = "Exit status:%n"
             + "  v     the guest wrote v to isa-debug-exit (port 0xF4); see --exit-code%n"
-            + "  64    bad usage (unknown option, malformed value)%n"
-            + "  65    bad guest image or state file%n"
+            + "  64    bad usage (unknown option, malformed value; journals that are not one%n"
+            + "        whole campaign, or not the campaign of the command that resumes one)%n"
+            + "  65    bad guest image, state file or campaign journal%n"
             + "  66    a named file cannot be read%n"
             + "  69    the capability asked for is not available yet%n"
             + "  70    internal error in the VMM%n"

@@ -2,18 +2,22 @@ package io.mucheckpoint.cli;
 
 import io.mucheckpoint.checkpoint.CheckpointConfig;
 import io.mucheckpoint.recovery.Campaign;
-import io.mucheckpoint.recovery.CampaignSummary;
 import io.mucheckpoint.recovery.Fault;
 import io.mucheckpoint.recovery.FaultPlan;
+import io.mucheckpoint.recovery.report.CampaignJournal;
+import io.mucheckpoint.recovery.report.ResultJson;
 import io.mucheckpoint.vmm.GuestImage;
 import io.mucheckpoint.vmm.MachineConfig;
 import io.mucheckpoint.vmm.load.LoadException;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,7 +29,8 @@ import picocli.CommandLine.Option;
         footer = {"", "Outcomes: not activated, masked, detected and recovered, detected and recovered but wrong output",
                 "escaped (judged by the bytes the console delivered), detected and not recovered, silent data",
                 "corruption, hang; with 95%% confidence intervals (Wilson). Ctrl-C stops the campaign: the summary",
-                "and --json cover the injections finished by then (exit status 130).", "", ExitStatus.HELP})
+                "and --json cover the injections finished by then, the journal keeps them for --resume (exit status 130).",
+                "", ExitStatus.HELP})
 final class InjectCommand implements Callable<Integer> {
     @Mixin
     GuestOptions guest;
@@ -100,6 +105,21 @@ final class InjectCommand implements Callable<Integer> {
     @Option(names = "--replay", paramLabel = "INDEX", description = "Run only injection INDEX of the plan, with its event log.")
     Integer replay;
 
+    @Option(names = "--journal", paramLabel = "FILE",
+            description = {"Append every finished injection to FILE (JSON lines, after a header line with the campaign's",
+                    "parameters) the moment it ends (default: vmm-inject-WORKLOAD-seedS.jsonl here, -2, -3... if taken)."})
+    Path journal;
+
+    @Option(names = "--resume", paramLabel = "FILE",
+            description = {"Continue the campaign of the journal FILE (the same options): the injections it holds are not run",
+                    "again, new ones are appended to it, and the summary and --json cover them all."})
+    Path resume;
+
+    @Option(names = "--shard", paramLabel = "K/N",
+            description = {"Run only shard K of N (K from 1): the injections whose index is K-1 modulo N, of the same plan;",
+                    "vmm campaign merge joins the N journals into the result of one run."})
+    String shardSpec;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -114,8 +134,24 @@ final class InjectCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }
+        Shard shard = shardSpec == null ? Shard.ALL : Shard.parse(shardSpec);
+        if (replay != null && (journal != null || resume != null || shardSpec != null)) {
+            throw new VmmException(ExitStatus.USAGE, "--replay runs one injection: no --journal, --resume or --shard with it");
+        }
+        if (resume != null && journal != null && !journal.toAbsolutePath().normalize().equals(resume.toAbsolutePath().normalize())) {
+            throw new VmmException(ExitStatus.USAGE, "--resume " + resume + " appends to that journal: drop --journal " + journal);
+        }
         OutputFiles.check("--json", json);
         OutputFiles.check("--plot", plot);
+        CampaignJournal.Contents previous = resume == null || replay != null ? null : Journals.read(resume);
+        if (previous != null) OutputFiles.check("--resume", resume);
+        if (journal != null && resume == null && replay == null) {
+            OutputFiles.check("--journal", journal);
+            if (Files.exists(journal) && Files.size(journal) > 0) {
+                throw new VmmException(ExitStatus.CANT_CREATE, "--journal " + journal + " already exists: continue its campaign with --resume "
+                        + journal + ", or name another file");
+            }
+        }
         CheckpointConfig base = checkpoints.config(guest.ticksPerSecond());
         if (checkpoints.off) throw new VmmException(ExitStatus.USAGE, "recovery needs checkpoints: drop --no-checkpoint");
         long watchdogNanos = watchdog.equals("auto") ? Campaign.WATCHDOG_AUTO
@@ -124,6 +160,11 @@ final class InjectCommand implements Callable<Integer> {
         List<Long> latencies = new ArrayList<>();
         if (sweep == null || sweep.isEmpty()) latencies.add(base.latencyNanos());
         else for (String s : sweep) latencies.add(GuestOptions.parse(() -> Units.guestNanos(s), "--sweep-latency"));
+        if (latencies.stream().distinct().count() < latencies.size()) throw new VmmException(ExitStatus.USAGE, "--sweep-latency names a bound twice");
+        if (sweepKeep != null && sweepKeep.stream().anyMatch(k -> k < 1)) throw new VmmException(ExitStatus.USAGE, "--sweep-keep takes numbers of at least 1");
+        if (sweepKeep != null && sweepKeep.stream().distinct().count() < sweepKeep.size()) {
+            throw new VmmException(ExitStatus.USAGE, "--sweep-keep names a number twice");
+        }
         MachineConfig mc = MachineConfig.defaults().withRam(guest.ramBytes()).withTicksPerSecond(guest.ticksPerSecond())
                 .withDrives(guest.drives());
         Campaign.Start start;
@@ -137,6 +178,9 @@ final class InjectCommand implements Callable<Integer> {
             start = console -> new io.mucheckpoint.vmm.Machine(mc, image, console, b -> {});
             name = image.name();
         }
+        List<String> patterns = consolePatterns();
+        Map<String, Object> header = header(name, base, latencies, patterns);
+        if (previous != null) checkResumed(previous, header, header.keySet());
         PrintStream err = System.err;
         Campaign first;
         try {
@@ -147,7 +191,6 @@ final class InjectCommand implements Callable<Integer> {
         } catch (IllegalStateException e) {
             throw new VmmException(ExitStatus.GUEST_CRASH, e.getMessage());
         }
-        List<String> patterns = consolePatterns();
         try {
             first.withConsolePatterns(patterns);
         } catch (IllegalArgumentException e) {
@@ -166,87 +209,153 @@ final class InjectCommand implements Callable<Integer> {
                         + (watchdogNanos == Campaign.WATCHDOG_AUTO ? String.format(Locale.ROOT, " (%dx its longest silence, %.1f ms)",
                         Campaign.WATCHDOG_FACTOR, g.longestSilenceNanos() / 1e6) : ""));
         if (replay != null) return replayOne(first, plan);
+        header.put("goldenInstructions", g.instructions());
+        header.put("watchdogNanos", first.watchdogNanos());
+        header.put("shard", shard.toString());
+        if (previous != null) checkResumed(previous, header, List.of("goldenInstructions", "watchdogNanos", "shard"));
         int n = workers != null ? Math.max(1, workers) : Runtime.getRuntime().availableProcessors();
-        StringBuilder out = new StringBuilder("{\"command\":\"vmm " + String.join(" ", commandLine).replace("\"", "'")
-                + "\",\"workload\":\"" + name + "\",\"seed\":" + seed + ",\"faults\":" + faults
-                + ",\"target\":\"" + target + "\",\"bits\":" + bits + ",\"keep\":" + base.keep() + ",\"interval\":\""
-                + base.interval() + "\",\"goldenInstructions\":" + g.instructions() + ",\"watchdogNanos\":" + first.watchdogNanos()
-                + ",\"outputCommit\":\"" + outputCommit + "\",\"runs\":[");
-        CampaignChart chart = new CampaignChart(String.format(Locale.ROOT, "Outcomes of %d injections into %s (%s, seed %d)",
-                faults, name, target, seed));
-        // the grid of runs: every --sweep-keep K (or the one --keep) with every latency bound
-        List<long[]> grid = new ArrayList<>();
-        for (int k : sweepKeep == null || sweepKeep.isEmpty() ? List.of(-1) : sweepKeep) {
-            if (sweepKeep != null && k < 1) throw new VmmException(ExitStatus.USAGE, "--sweep-keep takes numbers of at least 1");
-            for (long l : latencies) grid.add(new long[] {k, l});
-        }
-        Progress progress = new Progress(err, faults * grid.size());
+        List<ResultJson.Cell> grid = CampaignReport.cells(header);
+        Map<ResultJson.Cell, List<ResultJson.Entry>> done = journaled(previous, grid, shard);
+        int[] indices = shard.indices(faults);
+        int total = 0;
+        for (ResultJson.Cell cell : grid) total += indices.length - done.get(cell).size();
+        CampaignJournal j = openJournal(previous, header, name);
+        err.println("vmm: journal: " + j.file());
+        CampaignReport report = new CampaignReport(header);
+        Progress progress = new Progress(err, Math.max(1, total));
         Interruption interruption = new Interruption();
         boolean interrupted = false;
+        IOException[] journalFailed = {null};
         try {
             for (int li = 0; li < grid.size() && !interrupted; li++) {
-                long l = grid.get(li)[1];
-                CheckpointConfig cfg = grid.get(li)[0] < 0 ? base.withLatencyNanos(l) : base.withKeep((int) grid.get(li)[0]).withLatencyNanos(l);
-                Campaign c = li == 0 && grid.get(li)[0] < 0 ? first
-                        : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held);
-                interruption.watch(c);
-                long t0 = System.nanoTime();
-                String what = (grid.get(li)[0] < 0 ? "" : "K=" + cfg.keep() + " ") + "L=" + Units.formatNanos(l);
-                progress.bound(what + (grid.size() > 1 ? " (" + (li + 1) + "/" + grid.size() + ")" : ""));
-                List<Campaign.Result> results = c.run(plan, 0, faults, n, progress::done);
-                interrupted = c.stopped();
-                progress.finish(results.size(), System.nanoTime() - t0);
-                CampaignSummary s = CampaignSummary.of(l, cfg.keep(), results);
+                ResultJson.Cell cell = grid.get(li);
+                List<ResultJson.Entry> entries = new ArrayList<>(done.get(cell));
+                java.util.Set<Integer> had = new java.util.HashSet<>();
+                for (ResultJson.Entry e : entries) had.add(e.index());
+                int[] todo = java.util.Arrays.stream(indices).filter(i -> !had.contains(i)).toArray();
+                String what = CampaignReport.label(header, cell);
+                if (todo.length > 0) {
+                    CheckpointConfig cfg = sweepKeep == null || sweepKeep.isEmpty() ? base.withLatencyNanos(cell.latencyNanos())
+                            : base.withKeep(cell.keep()).withLatencyNanos(cell.latencyNanos());
+                    Campaign c = li == 0 && (sweepKeep == null || sweepKeep.isEmpty()) ? first
+                            : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held);
+                    interruption.watch(c);
+                    long t0 = System.nanoTime();
+                    progress.bound(what + (grid.size() > 1 ? " (" + (li + 1) + "/" + grid.size() + ")" : ""));
+                    java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+                    List<Campaign.Result> results = c.run(plan, todo, n, r -> {
+                        try {
+                            j.add(ResultJson.of(cell, r));
+                        } catch (IOException e) {
+                            synchronized (journalFailed) {
+                                if (journalFailed[0] == null) journalFailed[0] = e;
+                            }
+                            c.stop(); // a result that cannot be kept is not worth running on for
+                        }
+                        progress.done(finished.incrementAndGet());
+                    });
+                    for (Campaign.Result r : results) entries.add(ResultJson.of(cell, r));
+                    interrupted = c.stopped();
+                    progress.finish(results.size(), System.nanoTime() - t0);
+                }
                 if (interrupted) {
-                    err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at %s%s%n", results.size(), faults,
-                            (grid.get(li)[0] < 0 ? "" : "K = " + cfg.keep() + ", ") + "L = " + Units.formatNanos(l),
-                            li + 1 < grid.size() ? "; the rest of the sweep was not run" : "");
+                    err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at %s%s%n", entries.size(), indices.length,
+                            (sweepKeep == null || sweepKeep.isEmpty() ? "" : "K = " + cell.keep() + ", ") + "L = "
+                                    + Units.formatNanos(cell.latencyNanos()), li + 1 < grid.size() ? "; the rest of the sweep was not run" : "");
                 }
-                System.out.printf(Locale.ROOT, "%nlatency bound L = %s, keep %d, %d injections (%s, seed %d)%s:%n",
-                        Units.formatNanos(l), cfg.keep(), results.size(), target, seed, interrupted ? ", interrupted" : "");
-                System.out.print(s.table());
-                chart.add(what, s);
-                long[] detected = results.stream().map(Campaign.Result::trace)
-                        .filter(t -> t != null && t.injectedNanos() >= 0 && t.detectNanos() >= t.injectedNanos())
-                        .mapToLong(t -> t.detectNanos() - t.injectedNanos()).toArray();
-                chart.detectionLatencies(what, detected);
-                if (li > 0) out.append(',');
-                out.append("{\"latencyNanos\":").append(l).append(",\"keep\":").append(cfg.keep()).append(",\"summary\":")
-                        .append(s.toJson()).append(",\"results\":[");
-                for (int i = 0; i < results.size(); i++) {
-                    Campaign.Result r = results.get(i);
-                    if (i > 0) out.append(',');
-                    out.append(String.format(Locale.ROOT,
-                            "{\"index\":%d,\"fault\":\"%s\",\"target\":\"%s\",\"location\":\"%s\",\"mask\":%d,\"at\":%d,"
-                                    + "\"activation\":\"%s\",\"outcome\":\"%s\",\"detections\":%d,\"recoveries\":%d,\"escalations\":%d}",
-                            r.index(), r.fault().toString().replace("\"", "'"), r.fault().target(), r.fault().location(),
-                            r.fault().mask(), r.fault().icount(), r.activation(), r.outcome(), r.detections(), r.recoveries(),
-                            r.escalations()));
-                    out.insert(out.length() - 1, traceJson(r));
-                }
-                out.append("]}");
+                report.cell(System.out, cell, entries, interrupted);
             }
         } finally {
             interruption.close();
+            j.close();
         }
-        out.append("]").append(interrupted ? ",\"interrupted\":true" : "").append("}");
-        if (json != null) {
-            try {
-                Files.writeString(json, out + "\n");
-            } catch (java.io.IOException e) {
-                throw OutputFiles.writeFailed(json, e);
-            }
-            err.println("vmm: wrote " + json);
+        String command = "vmm " + String.join(" ", commandLine);
+        report.write(json, plot, command, interrupted, err);
+        if (journalFailed[0] != null) {
+            throw new VmmException(ExitStatus.CANT_CREATE, "cannot write the journal " + j.file() + ": "
+                    + OutputFiles.reason(j.file(), journalFailed[0]) + " (the campaign stopped; what it holds is kept)");
         }
-        if (plot != null) {
-            try {
-                chart.write(plot);
-            } catch (java.io.IOException e) {
-                throw OutputFiles.writeFailed(plot, e);
-            }
-            err.println("vmm: wrote " + plot);
-        }
+        if (interrupted) err.println("vmm: resume with --resume " + j.file());
         return interrupted ? ExitStatus.INTERRUPTED : ExitStatus.OK;
+    }
+
+    /** The journal's header: the campaign's parameters that decide its results (the golden run's come later). */
+    private Map<String, Object> header(String name, CheckpointConfig base, List<Long> latencies, List<String> patterns) {
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put(CampaignJournal.MARK, CampaignJournal.VERSION);
+        h.put("workload", name);
+        h.put("append", guest.append);
+        h.put("restore", restore == null ? null : restore.toString());
+        h.put("ram", guest.ram);
+        h.put("ips", guest.ips);
+        h.put("seed", seed);
+        h.put("faults", faults);
+        h.put("target", target);
+        h.put("bits", bits);
+        h.put("memoryFault", memoryFault);
+        h.put("stuckAt", stuckAt);
+        h.put("interval", base.interval().toString());
+        h.put("keep", base.keep());
+        h.put("mode", checkpoints.mode);
+        h.put("clock", checkpoints.clock);
+        h.put("predictor", checkpoints.predictor);
+        h.put("checkpointMemory", checkpoints.memory);
+        h.put("sweepKeep", sweepKeep == null || sweepKeep.isEmpty() ? null : List.copyOf(sweepKeep));
+        h.put("latencies", List.copyOf(latencies));
+        h.put("watchdog", watchdog);
+        h.put("outputCommit", outputCommit);
+        h.put("consolePatterns", List.copyOf(patterns));
+        return h;
+    }
+
+    private void checkResumed(CampaignJournal.Contents previous, Map<String, Object> header, java.util.Collection<String> keys) {
+        String d = Journals.difference(previous.header(), "the journal", header, "this command", keys);
+        if (d != null) throw new VmmException(ExitStatus.USAGE, "--resume " + previous.file() + ": not this campaign: " + d);
+    }
+
+    /** The results a resumed journal holds, by cell; each must be of this campaign's grid and shard, and there once. */
+    private Map<ResultJson.Cell, List<ResultJson.Entry>> journaled(CampaignJournal.Contents previous, List<ResultJson.Cell> grid, Shard shard) {
+        Map<ResultJson.Cell, List<ResultJson.Entry>> out = new LinkedHashMap<>();
+        Map<ResultJson.Cell, java.util.Set<Integer>> seen = new LinkedHashMap<>();
+        for (ResultJson.Cell c : grid) {
+            out.put(c, new ArrayList<>());
+            seen.put(c, new java.util.HashSet<>());
+        }
+        if (previous == null) return out;
+        for (ResultJson.Entry e : previous.entries()) {
+            String where = previous.file() + ": injection " + e.index() + " at keep " + e.cell().keep() + ", L = "
+                    + Units.formatNanos(e.cell().latencyNanos());
+            if (!out.containsKey(e.cell())) throw new VmmException(ExitStatus.BAD_IMAGE, where + " is of no cell of the campaign's grid");
+            if (e.index() < 0 || e.index() >= faults || !shard.contains(e.index())) {
+                throw new VmmException(ExitStatus.BAD_IMAGE, where + " is not of shard " + shard + " of " + faults + " injections");
+            }
+            if (!seen.get(e.cell()).add(e.index())) throw new VmmException(ExitStatus.BAD_IMAGE, where + " is there twice");
+            out.get(e.cell()).add(e);
+        }
+        return out;
+    }
+
+    /** The journal to append to: the resumed one, the one --journal names, or a new one here named after the campaign. */
+    private CampaignJournal openJournal(CampaignJournal.Contents previous, Map<String, Object> header, String name) {
+        Path file = previous != null ? previous.file() : journal;
+        try {
+            if (previous != null) return CampaignJournal.append(previous);
+            if (file != null) {
+                Files.deleteIfExists(file); // an empty file (checked before the golden run)
+                return CampaignJournal.create(file, header);
+            }
+            String stem = Path.of(name).getFileName().toString().replaceFirst("\\.elf$", "");
+            for (int i = 1; ; i++) {
+                file = Path.of("vmm-inject-" + stem + "-seed" + seed + (i == 1 ? "" : "-" + i) + ".jsonl");
+                try {
+                    return CampaignJournal.create(file, header);
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    // taken (an earlier campaign's, or a shard's started at the same moment): the next suffix
+                }
+            }
+        } catch (IOException e) {
+            throw OutputFiles.writeFailed(file, e);
+        }
     }
 
     /**
@@ -266,18 +375,6 @@ final class InjectCommand implements Callable<Integer> {
         out.flush();
         err.printf(Locale.ROOT, "vmm: activation: %s%nvmm: outcome: %s%nvmm: end: %s%n", r.activation(), r.outcome().label(), r.detail());
         return ExitStatus.OK;
-    }
-
-    /** The fields of one result that the measurements of docs/recovery.md read: kind, latency, corruption, cost. */
-    private static String traceJson(Campaign.Result r) {
-        Campaign.Trace t = r.trace();
-        return String.format(Locale.ROOT, ",\"kind\":\"%s\",\"hold\":%d,\"injectedNanos\":%d,\"firstSharing\":%d,"
-                        + "\"detectIcount\":%d,\"detectNanos\":%d,\"detector\":%s,\"newestId\":%d,\"targetId\":%d,"
-                        + "\"targetIcount\":%d,\"newestHeldError\":%b,\"targetHeldError\":%b,\"rollbacks\":%d,"
-                        + "\"reexecuted\":%d,\"reapplied\":%d,\"instructions\":%d",
-                r.fault().kind(), r.fault().hold(), t.injectedNanos(), t.firstSharing(), t.detectIcount(), t.detectNanos(),
-                t.detector() == null ? "null" : "\"" + t.detector() + "\"", t.newestId(), t.targetId(), t.targetIcount(),
-                t.newestHeldError(), t.targetHeldError(), t.rollbacks(), t.reexecuted(), t.reapplied(), r.instructions());
     }
 
     /** The console detector's patterns: as --console-detect says, the Linux ones for a Linux guest, else none. */

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "vmm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"μCheckpoint VMM: an emulated x86 PC that micro-checkpoints the running guest",
                 "and rolls it back in place."},
-        subcommands = {RunCommand.class, ConsoleCommand.class, InjectCommand.class, WorkloadsCommand.class},
+        subcommands = {RunCommand.class, ConsoleCommand.class, InjectCommand.class, CampaignCommand.class, WorkloadsCommand.class},
         footer = {"", "Run 'vmm COMMAND --help' for a command's options.", "", ExitStatus.HELP})
 public final class Main implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,

@@ -228,6 +228,16 @@ public final class Campaign {
      * hears each finish. After {@link #stop}, returns the finished ones only, in index order.
      */
     public List<Result> run(FaultPlan plan, int from, int to, int workers, IntConsumer progress) throws Exception {
+        AtomicInteger done = new AtomicInteger();
+        return run(plan, java.util.stream.IntStream.range(from, to).toArray(), workers, r -> progress.accept(done.incrementAndGet()));
+    }
+
+    /**
+     * Runs the injections {@code indices} of {@code plan} on {@code workers} threads; {@code finished}
+     * hears each result on its worker thread as it ends (for a journal). Returns them in the order of
+     * {@code indices}; after {@link #stop}, the finished ones only: exactly those {@code finished} heard.
+     */
+    public List<Result> run(FaultPlan plan, int[] indices, int workers, java.util.function.Consumer<Result> finished) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
             Thread t = new Thread(r, "injection");
             t.setDaemon(true);
@@ -235,13 +245,11 @@ public final class Campaign {
         });
         try {
             List<Future<Result>> futures = new ArrayList<>();
-            AtomicInteger done = new AtomicInteger();
-            for (int i = from; i < to; i++) {
-                int index = i;
+            for (int index : indices) {
                 futures.add(pool.submit(() -> {
                     if (stopping) return null;
                     Result res = inject(index, plan.fault(index), null);
-                    if (res != null) progress.accept(done.incrementAndGet());
+                    if (res != null) finished.accept(res);
                     return res;
                 }));
             }

@@ -18,6 +18,14 @@ public record CampaignSummary(long latencyNanos, int keep, int injections, Map<O
         return new CampaignSummary(latencyNanos, keep, results.size(), counts, activated);
     }
 
+    /** The summary of results known by their outcomes and how many were activated (read back from a journal). */
+    public static CampaignSummary ofOutcomes(long latencyNanos, int keep, List<Outcome> outcomes, int activated) {
+        Map<Outcome, Integer> counts = new EnumMap<>(Outcome.class);
+        for (Outcome o : Outcome.values()) counts.put(o, 0);
+        for (Outcome o : outcomes) counts.merge(o, 1, Integer::sum);
+        return new CampaignSummary(latencyNanos, keep, outcomes.size(), counts, activated);
+    }
+
     public int count(Outcome o) {
         return counts.getOrDefault(o, 0);
     }

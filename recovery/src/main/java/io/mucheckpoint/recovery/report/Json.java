@@ -8,9 +8,10 @@ import java.util.Map;
 /**
  * Reads the JSON that {@code vmm inject --json} writes: objects become maps, arrays lists, numbers
  * Long or Double, plus strings, booleans and null. Enough for our own files; not a general parser
- * (no \\u escapes beyond the basic ones).
+ * (no \\u escapes beyond the basic ones). {@link #write} writes such values back, so that a value
+ * read and written again is the same text.
  */
-final class Json {
+public final class Json {
     private final String s;
     private int i;
 
@@ -18,7 +19,7 @@ final class Json {
         this.s = s;
     }
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json j = new Json(text);
         Object v = j.value();
         j.space();
@@ -135,6 +136,60 @@ final class Json {
 
     private void space() {
         while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
+    }
+
+    /** Maps (in their order), lists, strings, integral numbers, booleans and null as compact JSON. */
+    public static String write(Object value) {
+        StringBuilder b = new StringBuilder();
+        write(b, value);
+        return b.toString();
+    }
+
+    private static void write(StringBuilder b, Object v) {
+        if (v == null) {
+            b.append("null");
+        } else if (v instanceof String str) {
+            b.append('"');
+            for (int k = 0; k < str.length(); k++) {
+                char c = str.charAt(k);
+                switch (c) {
+                    case '"' -> b.append("\\\"");
+                    case '\\' -> b.append("\\\\");
+                    case '\n' -> b.append("\\n");
+                    case '\t' -> b.append("\\t");
+                    case '\r' -> b.append("\\r");
+                    default -> {
+                        if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+                        else b.append(c);
+                    }
+                }
+            }
+            b.append('"');
+        } else if (v instanceof Map<?, ?> m) {
+            b.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!first) b.append(',');
+                first = false;
+                write(b, e.getKey().toString());
+                b.append(':');
+                write(b, e.getValue());
+            }
+            b.append('}');
+        } else if (v instanceof List<?> l) {
+            b.append('[');
+            for (int k = 0; k < l.size(); k++) {
+                if (k > 0) b.append(',');
+                write(b, l.get(k));
+            }
+            b.append(']');
+        } else if (v instanceof Long || v instanceof Integer || v instanceof Boolean) {
+            b.append(v);
+        } else if (v instanceof Enum<?> e) {
+            write(b, e.name());
+        } else {
+            throw new IllegalArgumentException("no JSON for " + v.getClass().getSimpleName());
+        }
     }
 
     private IllegalArgumentException error(String what) {
