@@ -1,6 +1,7 @@
 package io.mucheckpoint.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SlurmCampaignTest {
     private static final int SHARDS = 4;
     /** Submission to merged result; the campaign itself takes a few seconds per shard. */
-    private static final long TIMEOUT_SECONDS = 150;
+    private static final long TIMEOUT_SECONDS = 120;
     /** A small campaign over two latency bounds, so that the merge rebuilds more than one grid cell. */
     private static final List<String> CAMPAIGN = List.of("quantum", "--append", "size=test", "--faults", "12",
             "--seed", "1", "--sweep-latency", "0,200ms", "--workers", "1");
@@ -41,33 +42,10 @@ class SlurmCampaignTest {
     @Test
     void aFourShardArrayCampaignMergesToTheUnshardedRunsJson() throws Exception {
         Path slurmConf = runningSlurm();
-        Path root = Path.of(System.getProperty("vmm.root", "..")).toAbsolutePath().normalize();
-
-        Path unsharded = tmp.resolve("unsharded.json");
-        List<String> args = new ArrayList<>(List.of("inject"));
-        args.addAll(CAMPAIGN);
-        args.addAll(List.of("--journal", tmp.resolve("unsharded.jsonl").toString(), "--json", unsharded.toString()));
-        CliRun one = CliRun.of(args.toArray(String[]::new));
-        assertEquals(ExitStatus.OK, one.status, one.toString());
-
-        Path dir = tmp.resolve("campaign"), out = tmp.resolve("submit.out"), err = tmp.resolve("submit.err");
-        List<String> cmd = new ArrayList<>(List.of("bash", root.resolve("recovery/slurm/submit.sh").toString(),
-                "-n", Integer.toString(SHARDS), "-d", dir.toString(), "--wait", "--sbatch", "--time=10"));
-        cmd.addAll(CAMPAIGN);
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile())
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
-        pb.environment().put("SLURM_CONF", slurmConf.toString());
-        pb.environment().put("VMM", vmmCommand().toString());
-        Process p = pb.start();
-        p.getOutputStream().close();
-        boolean ended = p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        if (!ended) {
-            p.destroyForcibly();
-            String why = "the Slurm campaign did not end within " + TIMEOUT_SECONDS + " s; queue:\n" + queue(slurmConf);
-            cancelJobs(Files.readString(out), slurmConf);
-            fail(why + "\n" + jobOutputs(dir, out, err));
-        }
-        assertEquals(0, p.exitValue(), "submit.sh failed:\n" + jobOutputs(dir, out, err));
+        String unsharded = unshardedJson();
+        Path dir = tmp.resolve("campaign");
+        Submission s = submit(slurmConf, dir, vmmCommand("vmm", ""));
+        assertEquals(0, s.status, "submit.sh failed:\n" + s);
 
         // Each array task ran its own shard: the indices in shard K's journal are those with index % 4 == K-1.
         for (int k = 1; k <= SHARDS; k++) {
@@ -81,9 +59,71 @@ class SlurmCampaignTest {
             }
             assertTrue(lines > 0, "shard " + k + "'s journal holds no injection");
         }
+        assertEquals(comparable(unsharded), comparable(Files.readString(dir.resolve("merged.json"))));
+    }
 
-        String merged = Files.readString(dir.resolve("merged.json"));
-        assertEquals(comparable(Files.readString(unsharded)), comparable(merged));
+    @Test
+    void aFailedShardCancelsTheMergeAndTheSameSubmissionAgainResumesTheJournals() throws Exception {
+        Path slurmConf = runningSlurm();
+        String unsharded = unshardedJson();
+        Path dir = tmp.resolve("campaign"), once = Files.createFile(tmp.resolve("fail-once"));
+        // A stand-in that fails shard 2 the first time (before it writes anything), as a lost node would.
+        Path failing = vmmCommand("vmm-failing", "case \" $* \" in *\" --shard 2/" + SHARDS + " \"*) if rm " + quoted(once.toString())
+                + " 2>/dev/null; then echo 'stand-in: shard 2 fails' >&2; exit 75; fi;; esac\n");
+        Submission first = submit(slurmConf, dir, failing);
+        assertEquals(1, first.status, first.toString());
+        assertTrue(first.err.contains("ended CANCELLED (DependencyNeverSatisfied)"), first.toString());
+        assertFalse(Files.exists(dir.resolve("merged.json")), first.toString());
+        assertFalse(Files.exists(dir.resolve("shard-2.jsonl")), first.toString());
+
+        Submission again = submit(slurmConf, dir, vmmCommand("vmm", ""));
+        assertEquals(0, again.status, again.toString());
+        for (int k = 1; k <= SHARDS; k++) {
+            String task = Files.readString(dir.resolve("task-" + (k - 1) + ".out"));
+            assertTrue(task.contains(k == 2 ? "shard 2/" + SHARDS + " on " : "shard " + k + "/" + SHARDS + " continues "), task);
+        }
+        assertEquals(comparable(unsharded), comparable(Files.readString(dir.resolve("merged.json"))));
+    }
+
+    /** The campaign run at once, in this JVM: what the Slurm campaign must give. */
+    private String unshardedJson() throws IOException {
+        Path json = tmp.resolve("unsharded.json");
+        List<String> args = new ArrayList<>(List.of("inject"));
+        args.addAll(CAMPAIGN);
+        args.addAll(List.of("--journal", tmp.resolve("unsharded.jsonl").toString(), "--json", json.toString()));
+        CliRun one = CliRun.of(args.toArray(String[]::new));
+        assertEquals(ExitStatus.OK, one.status, one.toString());
+        return Files.readString(json);
+    }
+
+    private record Submission(int status, String out, String err, String jobs) {
+        @Override
+        public String toString() {
+            return "submit.sh status " + status + "\n--- stdout\n" + out + "--- stderr\n" + err + jobs;
+        }
+    }
+
+    /** recovery/slurm/submit.sh --wait of the campaign into dir, with VMM=vmm; jobs cancelled if it does not end in time. */
+    private Submission submit(Path slurmConf, Path dir, Path vmm) throws Exception {
+        Path root = Path.of(System.getProperty("vmm.root", "..")).toAbsolutePath().normalize();
+        Path out = tmp.resolve("submit.out"), err = tmp.resolve("submit.err");
+        List<String> cmd = new ArrayList<>(List.of("bash", root.resolve("recovery/slurm/submit.sh").toString(),
+                "-n", Integer.toString(SHARDS), "-d", dir.toString(), "--wait", "--sbatch", "--time=10"));
+        cmd.addAll(CAMPAIGN);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
+        pb.environment().put("SLURM_CONF", slurmConf.toString());
+        pb.environment().put("VMM", vmm.toString());
+        Process p = pb.start();
+        p.getOutputStream().close();
+        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            String queue = queue(slurmConf);
+            cancelJobs(Files.readString(out), slurmConf);
+            fail("the Slurm campaign did not end within " + TIMEOUT_SECONDS + " s; queue:\n" + queue + "\n"
+                    + new Submission(-1, Files.readString(out), Files.readString(err), jobOutputs(dir)));
+        }
+        return new Submission(p.exitValue(), Files.readString(out), Files.readString(err), jobOutputs(dir));
     }
 
     /**
@@ -100,11 +140,11 @@ class SlurmCampaignTest {
      * The vmm command for the jobs: this JVM's own java and class path, so that the jobs run exactly
      * the classes under test (no jar to build).
      */
-    private Path vmmCommand() throws IOException {
+    private Path vmmCommand(String name, String before) throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
-        Path vmm = tmp.resolve("vmm");
-        Files.writeString(vmm, "#!/bin/sh\nexec " + quoted(java) + " -cp " + quoted(System.getProperty("java.class.path"))
+        Path vmm = tmp.resolve(name);
+        Files.writeString(vmm, "#!/bin/sh\n" + before + "exec " + quoted(java) + " -cp " + quoted(System.getProperty("java.class.path"))
                 + " " + Main.class.getName() + " \"$@\"\n");
         Files.setPosixFilePermissions(vmm, PosixFilePermissions.fromString("rwxr-xr-x"));
         return vmm;
@@ -178,10 +218,9 @@ class SlurmCampaignTest {
         run(pb, 30);
     }
 
-    /** What submit.sh and every job printed, for a failure's message. */
-    private static String jobOutputs(Path dir, Path out, Path err) throws IOException {
+    /** What every job printed, for a failure's message. */
+    private static String jobOutputs(Path dir) throws IOException {
         StringBuilder b = new StringBuilder();
-        b.append("--- submit.sh stdout\n").append(Files.readString(out)).append("--- submit.sh stderr\n").append(Files.readString(err));
         if (Files.isDirectory(dir)) {
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path f : files.filter(f -> f.toString().endsWith(".out")).sorted().toList()) {
