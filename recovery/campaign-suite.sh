@@ -11,8 +11,9 @@ seed=${2:-1}
 out=${3:-recovery/target/campaign}
 mkdir -p "$out"
 for w in $($vmm workloads | awk '{print $1}'); do
+  rm -f "$out/$w.jsonl" # the journal of an earlier suite (its JSON is written again)
   $vmm inject "$w" --append size=test --faults "$faults" --seed "$seed" --interval 10ms \
-      --sweep-latency 0,10ms,100ms ${WORKERS:+--workers "$WORKERS"} --json "$out/$w.json" > "$out/$w.txt"
+      --sweep-latency 0,10ms,100ms ${WORKERS:+--workers "$WORKERS"} --json "$out/$w.json" --journal "$out/$w.jsonl" > "$out/$w.txt"
 done
 python3 recovery/make-recovery-doc.py "$out"/*.json > docs/recovery.md
 echo "wrote docs/recovery.md from $out/*.json"

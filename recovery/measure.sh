@@ -19,9 +19,12 @@ mkdir -p "$out"
 run() { # NAME ARGS...: one campaign, its JSON gzipped, its table and timing kept beside it
   local name=$1; shift
   local start=$SECONDS
-  $vmm inject "$@" --seed "$seed" --workers "$workers" --json "$out/$name.json" > "$out/$name.txt" 2> "$out/$name.log"
+  rm -f "$out/$name.jsonl"
+  $vmm inject "$@" --seed "$seed" --workers "$workers" --json "$out/$name.json" --journal "$out/$name.jsonl" \
+      > "$out/$name.txt" 2> "$out/$name.log"
   echo "$name: $((SECONDS - start)) s wall" >> "$out/timing.txt"
   gzip -f -n "$out/$name.json"
+  rm "$out/$name.jsonl" # the JSON holds every result the journal did
 }
 if [ -z "${SKIP_GRID:-}" ]; then
   run grid-quantum quantum --append size=test --interval 10ms --faults "$grid" \

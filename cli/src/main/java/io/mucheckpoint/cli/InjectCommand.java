@@ -179,7 +179,7 @@ final class InjectCommand implements Callable<Integer> {
             name = image.name();
         }
         List<String> patterns = consolePatterns();
-        Map<String, Object> header = header(name, base, latencies, patterns);
+        Map<String, Object> header = header(name, base, latencies, patterns, shard);
         if (previous != null) checkResumed(previous, header, header.keySet());
         PrintStream err = System.err;
         Campaign first;
@@ -211,8 +211,7 @@ final class InjectCommand implements Callable<Integer> {
         if (replay != null) return replayOne(first, plan);
         header.put("goldenInstructions", g.instructions());
         header.put("watchdogNanos", first.watchdogNanos());
-        header.put("shard", shard.toString());
-        if (previous != null) checkResumed(previous, header, List.of("goldenInstructions", "watchdogNanos", "shard"));
+        if (previous != null) checkResumed(previous, header, List.of("goldenInstructions", "watchdogNanos"));
         int n = workers != null ? Math.max(1, workers) : Runtime.getRuntime().availableProcessors();
         List<ResultJson.Cell> grid = CampaignReport.cells(header);
         Map<ResultJson.Cell, List<ResultJson.Entry>> done = journaled(previous, grid, shard);
@@ -280,7 +279,7 @@ final class InjectCommand implements Callable<Integer> {
     }
 
     /** The journal's header: the campaign's parameters that decide its results (the golden run's come later). */
-    private Map<String, Object> header(String name, CheckpointConfig base, List<Long> latencies, List<String> patterns) {
+    private Map<String, Object> header(String name, CheckpointConfig base, List<Long> latencies, List<String> patterns, Shard shard) {
         Map<String, Object> h = new LinkedHashMap<>();
         h.put(CampaignJournal.MARK, CampaignJournal.VERSION);
         h.put("workload", name);
@@ -305,6 +304,7 @@ final class InjectCommand implements Callable<Integer> {
         h.put("watchdog", watchdog);
         h.put("outputCommit", outputCommit);
         h.put("consolePatterns", List.copyOf(patterns));
+        h.put("shard", shard.toString());
         return h;
     }
 

@@ -20,7 +20,7 @@ class InjectCommandTest {
     void smallCampaignPrintsTheTableAndWritesJson() throws Exception {
         Path json = tmp.resolve("c.json");
         CliRun r = CliRun.of("inject", "compress", "--append", "size=test", "--faults", "6", "--seed", "3",
-                "--sweep-latency", "0,10ms", "--workers", "1", "--json", json.toString());
+                "--sweep-latency", "0,10ms", "--workers", "1", "--json", json.toString(), "--journal", tmp.resolve("c.jsonl").toString());
         assertEquals(0, r.status, r.toString());
         assertTrue(r.out.contains("latency bound L = 0") && r.out.contains("latency bound L = 10ms"), r.out);
         assertTrue(r.out.contains("silent data corruption") && r.out.matches("(?s).*\ntotal +6\n.*"), r.out);
@@ -65,7 +65,7 @@ class InjectCommandTest {
     @Test
     void theProgressEstimateCoversTheWholeSweep() {
         CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "5", "--seed", "2", "--sweep-latency", "0,10ms",
-                "--workers", "1");
+                "--workers", "1", "--journal", tmp.resolve("p.jsonl").toString());
         assertEquals(0, r.status, r.toString());
         // Off a terminal a line per tenth of the sweep: the count runs over both bounds.
         assertTrue(r.err.contains("L=0 (1/2): 1/10 injections of the sweep (10%)"), r.err);
@@ -74,10 +74,12 @@ class InjectCommandTest {
 
     @Test
     void theWatchdogIsOnByDefaultSizedFromTheGoldenRun() {
-        CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "1", "--workers", "1");
+        CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "1", "--workers", "1", "--journal",
+                tmp.resolve("on.jsonl").toString());
         assertEquals(0, r.status, r.toString());
         assertTrue(r.err.matches("(?s).*; watchdog [0-9.]+ ms \\(4x its longest silence, [0-9.]+ ms\\)\n.*"), r.err);
-        CliRun off = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "1", "--workers", "1", "--watchdog", "0");
+        CliRun off = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "1", "--workers", "1", "--watchdog", "0",
+                "--journal", tmp.resolve("off.jsonl").toString());
         assertTrue(off.err.contains("; watchdog off\n"), off.err);
     }
 

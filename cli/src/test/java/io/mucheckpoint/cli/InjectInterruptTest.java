@@ -5,23 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Issue 22, item 2: Ctrl-C during vmm inject (a real SIGINT to a vmm process) keeps the work done. */
+/**
+ * Issue 22, item 2: Ctrl-C during vmm inject (a real SIGINT to a vmm process) keeps the work done;
+ * issue 18: its journal holds exactly the injections finished, and --resume finishes the campaign.
+ */
 class InjectInterruptTest {
     @TempDir
     Path tmp;
 
     @Test
     void sigintStopsTheCampaignPrintsWhatIsDoneAndWritesTheJson() throws Exception {
-        Path json = tmp.resolve("c.json"), out = tmp.resolve("out"), err = tmp.resolve("err");
+        Path json = tmp.resolve("c.json"), out = tmp.resolve("out"), err = tmp.resolve("err"), journal = tmp.resolve("c.jsonl");
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "inject", "mcf",
-                "--append", "size=test", "--faults", "60", "--seed", "1", "--workers", "1", "--json", json.toString());
+                "--append", "size=test", "--faults", "20", "--seed", "1", "--workers", "1", "--json", json.toString(), "--journal", journal.toString());
         pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
         Process p = pb.start();
         try {
@@ -39,14 +45,43 @@ class InjectInterruptTest {
         }
         String stdout = Files.readString(out), stderr = Files.readString(err);
         assertEquals(ExitStatus.INTERRUPTED, p.exitValue(), stdout + stderr);
-        Matcher done = Pattern.compile("vmm: interrupted: (\\d+) of 60 injections done at L = 200ms\n").matcher(stderr);
+        Matcher done = Pattern.compile("vmm: interrupted: (\\d+) of 20 injections done at L = 200ms\n").matcher(stderr);
         assertTrue(done.find(), stderr);
         int n = Integer.parseInt(done.group(1));
-        assertTrue(n >= 6 && n < 60, stderr);
+        assertTrue(n >= 2 && n < 20, stderr);
         assertTrue(stdout.contains(", " + n + " injections (any, seed 1), interrupted:") && stdout.matches("(?s).*\ntotal +" + n + "\n.*"),
                 stdout);
         String j = Files.readString(json);
         assertTrue(j.contains("\"injections\":" + n + ",") && j.trim().endsWith("],\"interrupted\":true}"), j);
         assertTrue(stderr.contains("vmm: wrote " + json), stderr);
+        assertTrue(stderr.endsWith("vmm: resume with --resume " + journal + "\n"), stderr);
+        // The journal holds exactly the injections the summary counts: those that finished, each once.
+        List<String> lines = Files.readAllLines(journal);
+        assertEquals(n, lines.size() - 1, String.join("\n", lines));
+        Set<String> journaled = new TreeSet<>(), reported = new TreeSet<>();
+        for (String line : lines.subList(1, lines.size())) journaled.add(index(line));
+        Matcher results = Pattern.compile("\\{\"keep\":[^{}]*?\"index\":(\\d+),").matcher(j);
+        while (results.find()) reported.add(results.group(1));
+        assertEquals(reported, journaled);
+        assertEquals(n, journaled.size());
+
+        // --resume runs the others, and only those.
+        CliRun resumed = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "20", "--seed", "1", "--workers", "1",
+                "--resume", journal.toString());
+        assertEquals(0, resumed.status, resumed.toString());
+        assertTrue(resumed.err.contains("L=200ms: " + (20 - n) + " injections in "), resumed.err);
+        assertTrue(resumed.out.matches("(?s).*\ntotal +20\n.*"), resumed.out);
+        List<String> all = Files.readAllLines(journal);
+        assertEquals(lines, all.subList(0, lines.size()));
+        Set<String> indices = new TreeSet<>();
+        for (String line : all.subList(1, all.size())) indices.add(index(line));
+        assertEquals(20, all.size() - 1);
+        assertEquals(20, indices.size(), "every injection once");
+    }
+
+    private static String index(String journalLine) {
+        Matcher m = Pattern.compile("\"index\":(\\d+),").matcher(journalLine);
+        assertTrue(m.find(), journalLine);
+        return m.group(1);
     }
 }

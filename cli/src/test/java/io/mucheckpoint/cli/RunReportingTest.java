@@ -97,7 +97,7 @@ class RunReportingTest {
     void injectPlotDrawsTheOutcomeSharesAndTheErrorLatency() throws Exception {
         Path png = tmp.resolve("campaign.png");
         CliRun r = CliRun.of("inject", "mcf", "--append", "size=test", "--faults", "3", "--sweep-latency", "0,10ms", "--workers", "2",
-                "--plot", png.toString());
+                "--plot", png.toString(), "--journal", tmp.resolve("campaign.jsonl").toString());
         assertEquals(0, r.status, r.toString());
         assertTrue(r.err.contains("vmm: wrote " + png), r.err);
         BufferedImage img = ImageIO.read(png.toFile());
