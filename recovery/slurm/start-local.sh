@@ -15,6 +15,9 @@
 # Then point Slurm's commands at it:  export SLURM_CONF=$VMM_SLURM_DIR/slurm.conf  (the script
 # prints this line; $VMM_SLURM_DIR/env holds it too, for `source`).
 #
+# Run as root, it runs jobs for every user; run as another user, it runs that user's jobs only
+# (every daemon then runs as that user).
+#
 # Running it again while the cluster runs does nothing but check that the node is up. Containers
 # often have no usable cgroups, so the node tracks processes by their parent (proctrack/linuxproc)
 # and binds no tasks (task/none). If a daemon cannot start, one line says why (its log's last error)
@@ -83,7 +86,7 @@ SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$port
 SlurmdPort=$((port + 1))
 SlurmUser=$user
-SlurmdUser=root
+SlurmdUser=$user
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$socket
