@@ -115,6 +115,11 @@ PartitionName=campaign Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 )"
 if [ ! -f "$conf" ] || [ "$(cat "$conf")" != "$new_conf" ]; then
+  if alive "$dir/run/slurmctld.pid" || alive "$dir/run/slurmd.pid"; then
+    # Running with another configuration (the machine or this script changed): start afresh.
+    echo "start-local.sh: slurm.conf changed: restarting the cluster" >&2
+    "$(dirname "${BASH_SOURCE[0]}")/stop-local.sh" || fail "could not stop the running cluster"
+  fi
   printf '%s\n' "$new_conf" > "$conf"
 fi
 : > "$dir/plugstack.conf"
