@@ -20,7 +20,7 @@
 #
 # Running it again while the cluster runs does nothing but check that the node is up. Containers
 # often have no usable cgroups, so the node tracks processes by their parent (proctrack/linuxproc)
-# and binds no tasks (task/none). If a daemon cannot start, one line says why (its log's last error)
+# and binds no tasks (task/none). If a daemon cannot start, one line says why (the last fatal line it logged)
 # and the exit status is 1.
 set -euo pipefail
 
@@ -39,15 +39,22 @@ for cmd in munged munge slurmctld slurmd sinfo scontrol; do
   command -v "$cmd" >/dev/null 2>&1 || fail "$cmd not found: install Debian's slurm-wlm and munge"
 done
 
-# A daemon's last error line, to say why it did not start.
+# Where each log stood before this start, so that a reason is never one from an earlier run.
+declare -A log_start=()
+mark() {
+  log_start[$1]=$(stat -c %s "$1" 2>/dev/null || echo 0)
+}
+
+# A daemon's last fatal (else error, else last) line logged since this start, to say why it stopped.
 why() {
-  local log="$1"
-  if [ -s "$log" ]; then
-    # slurmd logs harmless errors at start (e.g. no PMIx library): a fatal line names the cause.
-    grep -i 'fatal' "$log" | tail -n 1 || grep -i 'error' "$log" | tail -n 1 || tail -n 1 "$log"
-  else
-    echo "(no log at $log)"
+  local log="$1" text
+  text="$(tail -c +$(( ${log_start[$log]:-0} + 1 )) "$log" 2>/dev/null || true)"
+  if [ -z "$text" ]; then
+    echo "(nothing in $log)"
+    return
   fi
+  # slurmd logs harmless errors at start (e.g. no PMIx library): a fatal line names the cause.
+  grep -i 'fatal' <<<"$text" | tail -n 1 || grep -i 'error' <<<"$text" | tail -n 1 || tail -n 1 <<<"$text"
 }
 
 alive() {
@@ -58,8 +65,8 @@ alive() {
 # Running, or still starting: a daemon writes its pid file only after it forked into the background,
 # a moment after the command that started it returned.
 running() {
-  alive "$2" && return 0
-  [ ! -s "$2" ] && [ $SECONDS -lt $((started + 15)) ] && pgrep -x "$1" >/dev/null
+  alive "$1" && return 0
+  [ ! -s "$1" ] && [ $SECONDS -lt $((started + 15)) ]
 }
 
 node_state() {
@@ -132,6 +139,7 @@ if ! alive "$dir/munge/munged.pid"; then
   fi
   chmod 400 "$dir/munge/munge.key"
   rm -f "$socket" "$socket.lock"
+  mark "$dir/log/munged.log"
   munged --socket="$socket" --key-file="$dir/munge/munge.key" \
     --pid-file="$dir/munge/munged.pid" --log-file="$dir/log/munged.log" \
     --seed-file="$dir/munge/munged.seed" 2>>"$dir/log/munged.log" \
@@ -140,6 +148,8 @@ fi
 munge --socket="$socket" -n </dev/null | unmunge --socket="$socket" >/dev/null 2>&1 \
   || fail "munged does not answer on $socket: $(why "$dir/log/munged.log")"
 
+mark "$dir/log/slurmctld.log"
+mark "$dir/log/slurmd.log"
 if ! alive "$dir/run/slurmctld.pid"; then
   slurmctld -f "$conf" 2>>"$dir/log/slurmctld.log" \
     || fail "slurmctld did not start: $(why "$dir/log/slurmctld.log")"
@@ -154,8 +164,8 @@ started=$SECONDS
 deadline=$((SECONDS + 60))
 state=""
 while [ $SECONDS -lt $deadline ]; do
-  running slurmctld "$dir/run/slurmctld.pid" || fail "slurmctld exited: $(why "$dir/log/slurmctld.log")"
-  running slurmd "$dir/run/slurmd.pid" || fail "slurmd exited: $(why "$dir/log/slurmd.log")"
+  running "$dir/run/slurmctld.pid" || fail "slurmctld exited: $(why "$dir/log/slurmctld.log")"
+  running "$dir/run/slurmd.pid" || fail "slurmd exited: $(why "$dir/log/slurmd.log")"
   state="$(node_state)"
   case "$state" in
     idle*|mixed*|allocated*|completing*)
