@@ -138,14 +138,20 @@ class SlurmCampaignTest {
 
     /**
      * The vmm command for the jobs: this JVM's own java and class path, so that the jobs run exactly
-     * the classes under test (no jar to build).
+     * the classes under test (no jar to build), with the JVM options ./vmm gives (jvm.options).
+     * {@code before} runs first (a stand-in's condition).
      */
     private Path vmmCommand(String name, String before) throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        StringBuilder line = new StringBuilder("exec ").append(quoted(java));
+        for (String option : Files.readAllLines(Path.of(System.getProperty("vmm.root", ".."), "jvm.options"))) {
+            if (!option.isBlank() && !option.startsWith("#")) line.append(' ').append(quoted(option.strip()));
+        }
+        line.append(" -cp ").append(quoted(System.getProperty("java.class.path"))).append(' ').append(Main.class.getName())
+                .append(" \"$@\"\n");
         Path vmm = tmp.resolve(name);
-        Files.writeString(vmm, "#!/bin/sh\n" + before + "exec " + quoted(java) + " -cp " + quoted(System.getProperty("java.class.path"))
-                + " " + Main.class.getName() + " \"$@\"\n");
+        Files.writeString(vmm, "#!/bin/sh\n" + before + line);
         Files.setPosixFilePermissions(vmm, PosixFilePermissions.fromString("rwxr-xr-x"));
         return vmm;
     }
