@@ -47,6 +47,13 @@ done
 [[ "$shards" =~ ^[1-9][0-9]*$ ]] || usage "-n takes a positive number, not '$shards'"
 command -v sbatch >/dev/null 2>&1 || { echo "submit.sh: sbatch not found: is Slurm installed?" >&2; exit 69; }
 
+# Once here, before any job: a wrong VMM fails now, not in every task, and ./vmm builds its jar
+# now rather than in N tasks at once.
+if ! "${VMM:-vmm}" --version >/dev/null; then
+  echo "submit.sh: '${VMM:-vmm} --version' failed: set VMM to the vmm command the jobs are to run" >&2
+  exit 69
+fi
+
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 export CAMPAIGN_DIR="$dir" SHARDS="$shards" VMM="${VMM:-vmm}"
