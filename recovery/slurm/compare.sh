@@ -2,7 +2,7 @@
 # The cost of running a campaign through Slurm: the same campaign, unsharded (`vmm inject`, one
 # process, --workers = the cores) and as an N-shard job array plus merge (submit.sh --wait, one core
 # and --workers 1 per shard), alternately A B A B, PAIRS times. Prints each run's wall and CPU time
-# (user + system of every vmm process, merge included) and the median ratio of the walls.
+# (user + system of every vmm process, merge included) and the median ratios of wall and CPU.
 #
 #   recovery/slurm/compare.sh [PAIRS] [N] WORKLOAD [vmm inject options without --workers]
 #   e.g. recovery/slurm/compare.sh 3 4 quantum --append size=test --faults 40 --seed 1
@@ -30,21 +30,29 @@ cpu() {
   awk '{ s += $1 + $2 } END { printf "%.1f", s }' "$work/cpu"
 }
 
-ratios=()
+walls=()
+cpus=()
 for i in $(seq 1 "$pairs"); do
   rm -f "$work/cpu" "$work"/*.json "$work"/*.jsonl
   t0=$(date +%s.%N)
   "$work/vmm" inject "$@" --workers "$cores" --journal "$work/a.jsonl" --json "$work/a.json" >/dev/null 2>&1
   a=$(echo "$(date +%s.%N) - $t0" | bc)
-  echo "pair $i: unsharded, --workers $cores: wall $(printf %.1f "$a") s, cpu $(cpu) s"
+  ca=$(cpu)
+  echo "pair $i: unsharded, --workers $cores: wall $(printf %.1f "$a") s, cpu $ca s"
 
   rm -f "$work/cpu"; rm -rf "$work/c"
   t0=$(date +%s.%N)
   VMM="$work/vmm" "$here/submit.sh" -n "$shards" -d "$work/c" --wait "$@" --workers 1 >/dev/null 2>&1
   b=$(echo "$(date +%s.%N) - $t0" | bc)
-  echo "pair $i: slurm, $shards shards + merge: wall $(printf %.1f "$b") s, cpu $(cpu) s"
-  ratios+=("$(echo "scale=3; $b / $a" | bc)")
+  cb=$(cpu)
+  echo "pair $i: slurm, $shards shards + merge: wall $(printf %.1f "$b") s, cpu $cb s"
+  walls+=("$(echo "scale=3; $b / $a" | bc)")
+  cpus+=("$(echo "scale=3; $cb / $ca" | bc)")
 done
-printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END {
-  m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
-  printf "slurm / unsharded wall: median %.2f (from %.2f to %.2f over %d pairs)\n", m, r[1], r[NR], NR }'
+median() {
+  printf '%s\n' "${@:2}" | sort -n | awk -v what="$1" '{ r[NR] = $1 } END {
+    m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+    printf "slurm / unsharded %s: median %.2f (from %.2f to %.2f over %d pairs)\n", what, m, r[1], r[NR], NR }'
+}
+median wall "${walls[@]}"
+median cpu "${cpus[@]}"
