@@ -152,6 +152,10 @@ final class InjectCommand implements Callable<Integer> {
                         + journal + ", or name another file");
             }
         }
+        if (journal == null && resume == null && replay == null && !Files.isWritable(Path.of("").toAbsolutePath())) {
+            throw new VmmException(ExitStatus.CANT_CREATE, "cannot write the journal into the current directory (not writable): "
+                    + "name one with --journal FILE");
+        }
         CheckpointConfig base = checkpoints.config(guest.ticksPerSecond());
         if (checkpoints.off) throw new VmmException(ExitStatus.USAGE, "recovery needs checkpoints: drop --no-checkpoint");
         long watchdogNanos = watchdog.equals("auto") ? Campaign.WATCHDOG_AUTO
