@@ -54,6 +54,23 @@ final class BackOffPredictor implements DirtyPagePredictor {
     }
 
     @Override
+    public byte[] save() {
+        byte[] in = inner.save();
+        return java.nio.ByteBuffer.allocate(24 + in.length).putDouble(trapNanos).putDouble(precopyNanos).putInt(backOff)
+                .putInt(skipLeft).put(in).array();
+    }
+
+    @Override
+    public void restore(byte[] state) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(state);
+        trapNanos = b.getDouble();
+        precopyNanos = b.getDouble();
+        backOff = b.getInt();
+        skipLeft = b.getInt();
+        inner.restore(java.util.Arrays.copyOfRange(state, 24, state.length));
+    }
+
+    @Override
     public void reset() {
         inner.reset();
         backOff = 0;

@@ -253,6 +253,83 @@ public final class CheckpointEngine {
     }
 
     /**
+     * A retained checkpoint as another engine can take it over: where it was taken, the machine's
+     * small state then, and its undo log (pages and their pre-images). A campaign's golden run
+     * records these so that each injection starts with the history the golden run had there
+     * instead of re-running the prefix (issue 18's fast-forward).
+     */
+    public record Seed(int id, long icount, long ticks, long guestNanos, byte[] state, int[] pages, byte[][] images, int[] crcs) {}
+
+    /**
+     * The CRC32C by which the engine verifies a page image: a seed's owner may compute it once and
+     * hand the images over as they are ({@link #startFrom} then takes them without copying).
+     */
+    public static int imageCrc(byte[] image) {
+        return PageStore.crcOf(image);
+    }
+
+    /**
+     * Takes the first checkpoints from {@code seeds} (oldest first) instead of the machine: the
+     * machine must stand where the newest of them was taken, with the RAM and state it had then;
+     * the newest's log holds the pages pre-copied at its boundary, which stay unprotected, and the
+     * predictor continues from {@code predictorState} ({@link #predictorState} at that boundary).
+     * From here on the engine does exactly what the engine that took them did. Copy-on-write only.
+     * The images are taken without a copy and never written; each comes with its {@link #imageCrc}.
+     */
+    public void startFrom(List<Seed> seeds, byte[] predictorState) {
+        if (started) throw new IllegalStateException("the engine has started already");
+        if (config.mode() != CheckpointConfig.Mode.COW) throw new IllegalStateException("seeded starts need copy-on-write mode");
+        if (helper != null) throw new IllegalStateException("seeded starts pre-copy on the machine's thread");
+        if (seeds.isEmpty()) throw new IllegalArgumentException("no checkpoint to start from");
+        Seed last = seeds.get(seeds.size() - 1);
+        if (last.icount() != machine.cpu.icount() || last.ticks() != machine.clock.now()) {
+            throw new IllegalArgumentException("the machine is not where checkpoint " + last.id() + " was taken");
+        }
+        started = true;
+        memory.setWriteTrap(this::trap);
+        memory.drainDirty(written);
+        for (Seed s : seeds) {
+            Checkpoint c = new Checkpoint(s.id(), s.icount(), s.ticks(), s.guestNanos(), System.nanoTime(), s.state(), blocks.drives(),
+                    new SavedPages());
+            for (int i = 0; i < s.pages().length; i++) c.pages.add(s.pages()[i], store.storeShared(s.images()[i], s.crcs()[i]));
+            ring.add(c);
+        }
+        nextId = last.id() + 1;
+        Checkpoint newest = newest();
+        strategy.start(ring.get(0));
+        memory.setProtection(true);
+        java.util.Arrays.fill(predicted, 0L);
+        for (int p : last.pages()) {
+            memory.markCaptured(p);
+            predicted[p >>> 6] |= 1L << (p & 63);
+        }
+        speculativeLive = last.pages().length > 0;
+        newest.epoch.precopied = last.pages().length;
+        predictor.restore(predictorState);
+        blocks.capture(this::blockTrap);
+        scheduleAfter(newest);
+        announce(newest);
+    }
+
+    /** What the predictor has learnt (after this boundary's prediction), for {@link #startFrom}. */
+    public byte[] predictorState() {
+        return predictor.save();
+    }
+
+    /** The pages the epoch that ended at the last boundary wrote (one bit per page), into {@code dst}. */
+    public void lastEpochWritten(long[] dst) {
+        System.arraycopy(written, 0, dst, 0, written.length);
+    }
+
+    /** The pages in checkpoint {@code id}'s undo log now. */
+    public int[] loggedPages(int id) {
+        SavedPages pages = byId(id).pages;
+        int[] out = new int[pages.size()];
+        for (int i = 0; i < out.length; i++) out[i] = pages.page(i);
+        return out;
+    }
+
+    /**
      * Forgets every checkpoint and starts afresh where the machine is now (after a reboot: the old
      * checkpoints describe a guest that no longer runs).
      */

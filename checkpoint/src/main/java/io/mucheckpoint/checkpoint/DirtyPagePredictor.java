@@ -21,6 +21,14 @@ interface DirtyPagePredictor {
     /** Forgets the history (after a rollback the past it learnt from did not happen). */
     void reset();
 
+    /** What it has learnt, for another engine to start from (a campaign's fast-forward); empty if nothing. */
+    default byte[] save() {
+        return new byte[0];
+    }
+
+    /** Takes back what {@link #save} gave, from a predictor of the same kind and size. */
+    default void restore(byte[] state) {}
+
     static DirtyPagePredictor of(CheckpointConfig.PredictorKind kind, int pages) {
         return switch (kind) {
             case NONE -> new NoPrediction();

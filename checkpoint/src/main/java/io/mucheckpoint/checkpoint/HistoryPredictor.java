@@ -39,6 +39,17 @@ final class HistoryPredictor implements DirtyPagePredictor {
     }
 
     @Override
+    public byte[] save() {
+        return history.clone();
+    }
+
+    @Override
+    public void restore(byte[] state) {
+        if (state.length != history.length) throw new IllegalArgumentException("a history of " + state.length + " pages, not " + history.length);
+        System.arraycopy(state, 0, history, 0, history.length);
+    }
+
+    @Override
     public void reset() {
         java.util.Arrays.fill(history, (byte) 0);
     }

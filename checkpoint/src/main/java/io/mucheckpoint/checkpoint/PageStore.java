@@ -24,6 +24,16 @@ final class PageStore {
     private int allocated;
     private int inUse;
     private final CRC32C crc32c = new CRC32C();
+    /**
+     * Slots from {@link #SHARED} on hold images the store does not own: read-only arrays another
+     * owner keeps (a campaign's golden history), taken over without a copy and never written.
+     */
+    static final int SHARED = 1 << 30;
+    private byte[][] shared = new byte[64][];
+    private int[] sharedCrc = new int[64];
+    private int[] sharedFree = new int[64];
+    private int sharedFreeCount;
+    private int sharedAllocated;
 
     /** Slots holding a page image now. */
     int inUse() {
@@ -47,6 +57,35 @@ final class PageStore {
         System.arraycopy(src, offset, chunk, at, PAGE);
         crc[slot] = checksum(chunk, at);
         return slot;
+    }
+
+    /**
+     * Takes {@code image} (one page, whose CRC32C is {@code crc}) as a slot without copying it; the
+     * caller never changes the array afterwards. The slot counts against the budget like any other.
+     */
+    int storeShared(byte[] image, int crc) {
+        if (image.length != PAGE) throw new IllegalArgumentException("a page image has " + PAGE + " bytes");
+        int i;
+        if (sharedFreeCount > 0) {
+            i = sharedFree[--sharedFreeCount];
+        } else {
+            i = sharedAllocated++;
+            if (i == shared.length) {
+                shared = java.util.Arrays.copyOf(shared, i * 2);
+                sharedCrc = java.util.Arrays.copyOf(sharedCrc, i * 2);
+            }
+        }
+        shared[i] = image;
+        sharedCrc[i] = crc;
+        inUse++;
+        return SHARED + i;
+    }
+
+    /** The CRC32C of a page image, as the store records it. */
+    static int crcOf(byte[] image) {
+        CRC32C c = new CRC32C();
+        c.update(image, 0, PAGE);
+        return (int) c.getValue();
     }
 
     /**
@@ -74,17 +113,32 @@ final class PageStore {
 
     /** Copies a slot's page image out. */
     void load(int slot, byte[] dst, int offset) {
+        if (slot >= SHARED) {
+            System.arraycopy(shared[slot - SHARED], 0, dst, offset, PAGE);
+            return;
+        }
         System.arraycopy(chunks.get(slot / SLOTS_PER_CHUNK), (slot % SLOTS_PER_CHUNK) * PAGE, dst, offset, PAGE);
     }
 
     /** Whether the slot still holds what was stored in it (a slot whose storage was lost does not). */
     boolean verify(int slot) {
+        if (slot >= SHARED) {
+            int i = slot - SHARED;
+            return i < sharedAllocated && shared[i] != null && checksum(shared[i], 0) == sharedCrc[i];
+        }
         if (slot < 0 || slot >= allocated) return false;
         byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
         return chunk != null && checksum(chunk, (slot % SLOTS_PER_CHUNK) * PAGE) == crc[slot];
     }
 
     void release(int slot) {
+        if (slot >= SHARED) {
+            shared[slot - SHARED] = null;
+            if (sharedFreeCount == sharedFree.length) sharedFree = java.util.Arrays.copyOf(sharedFree, sharedFreeCount * 2);
+            sharedFree[sharedFreeCount++] = slot - SHARED;
+            inUse--;
+            return;
+        }
         if (freeCount == free.length) free = java.util.Arrays.copyOf(free, free.length * 2);
         free[freeCount++] = slot;
         inUse--;
@@ -92,6 +146,12 @@ final class PageStore {
 
     /** For tests of the integrity checks: flips one bit of a stored image behind the store's back. */
     void corrupt(int slot, int bit) {
+        if (slot >= SHARED) { // the image is not ours to damage: the slot gets its own copy first
+            int i = slot - SHARED;
+            shared[i] = shared[i].clone();
+            shared[i][(bit >>> 3) % PAGE] ^= (byte) (1 << (bit & 7));
+            return;
+        }
         byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
         if (chunk == null) return; // already lost
         int at = (slot % SLOTS_PER_CHUNK) * PAGE + (bit >>> 3) % PAGE;

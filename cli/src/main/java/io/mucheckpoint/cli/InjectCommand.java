@@ -92,6 +92,16 @@ final class InjectCommand implements Callable<Integer> {
                     "for a guest that takes long to boot, like Linux."})
     Path restore;
 
+    @Option(names = "--no-fast-forward",
+            description = {"Boot every injection afresh and run its prefix, instead of starting it from the newest golden",
+                    "checkpoint its history needs (the results are the same; this is slower)."})
+    boolean noFastForward;
+
+    @Option(names = "--no-convergence",
+            description = {"Run every injection to its end, instead of stopping it at the first golden checkpoint where its",
+                    "whole state is the golden run's again (the results are the same; this is slower)."})
+    boolean noConvergence;
+
     @Option(names = "--workers", paramLabel = "N", description = "Parallel injections (default: the number of cores).")
     Integer workers;
 
@@ -189,7 +199,8 @@ final class InjectCommand implements Callable<Integer> {
         Campaign first;
         try {
             err.println("vmm: golden run of " + name + "...");
-            first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos).withOutputCommit(held);
+            first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos).withOutputCommit(held)
+                    .withFastForward(!noFastForward, !noConvergence);
         } catch (LoadException e) {
             throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
         } catch (IllegalStateException e) {
@@ -203,7 +214,7 @@ final class InjectCommand implements Callable<Integer> {
         Campaign.Golden g = first.golden();
         FaultPlan plan;
         try {
-            plan = new FaultPlan(seed, target, bits, g.instructions(), g.usedPages(), memoryFault, stuckAt);
+            plan = FaultPlan.of(g, seed, target, bits, memoryFault, stuckAt);
         } catch (IllegalArgumentException e) {
             throw new VmmException(ExitStatus.USAGE, e.getMessage());
         }
@@ -228,6 +239,7 @@ final class InjectCommand implements Callable<Integer> {
         Progress progress = new Progress(err, Math.max(1, total));
         Interruption interruption = new Interruption();
         boolean interrupted = false;
+        boolean toldAfresh = false;
         IOException[] journalFailed = {null};
         try {
             for (int li = 0; li < grid.size() && !interrupted; li++) {
@@ -241,7 +253,12 @@ final class InjectCommand implements Callable<Integer> {
                     CheckpointConfig cfg = sweepKeep == null || sweepKeep.isEmpty() ? base.withLatencyNanos(cell.latencyNanos())
                             : base.withKeep(cell.keep()).withLatencyNanos(cell.latencyNanos());
                     Campaign c = li == 0 && (sweepKeep == null || sweepKeep.isEmpty()) ? first
-                            : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held);
+                            : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held)
+                                    .withFastForward(!noFastForward, !noConvergence);
+                    if (!noFastForward && c.fastForwardUnavailable() != null && !toldAfresh) {
+                        toldAfresh = true;
+                        err.println("vmm: every injection boots afresh: " + c.fastForwardUnavailable());
+                    }
                     interruption.watch(c);
                     long t0 = System.nanoTime();
                     progress.bound(what + (grid.size() > 1 ? " (" + (li + 1) + "/" + grid.size() + ")" : ""));
@@ -260,6 +277,7 @@ final class InjectCommand implements Callable<Integer> {
                     for (Campaign.Result r : results) entries.add(ResultJson.of(cell, r));
                     interrupted = c.stopped();
                     progress.finish(results.size(), System.nanoTime() - t0);
+                    err.println("vmm: " + effortLine(c.effort(), results.size()));
                 }
                 if (interrupted) {
                     err.printf(Locale.ROOT, "vmm: interrupted: %d of %d injections done at %s%s%n", entries.size(), indices.length,
@@ -379,6 +397,14 @@ final class InjectCommand implements Callable<Integer> {
         out.flush();
         err.printf(Locale.ROOT, "vmm: activation: %s%nvmm: outcome: %s%nvmm: end: %s%n", r.activation(), r.outcome().label(), r.detail());
         return ExitStatus.OK;
+    }
+
+    /** How much running fast-forward and convergence saved, against booting each injection and running it to its end. */
+    static String effortLine(Campaign.Effort e, int injections) {
+        long all = e.instructionsRun() + e.instructionsSkipped() + e.instructionsAvoided();
+        return String.format(Locale.ROOT, "%d of %d injections started from a golden checkpoint, %d stopped at convergence; "
+                        + "%,d instructions run, %.1f%% of the %,d a run of each from boot to end takes", e.fastForwarded(), injections,
+                e.converged(), e.instructionsRun(), all == 0 ? 100.0 : 100.0 * e.instructionsRun() / all, all);
     }
 
     /** The console detector's patterns: as --console-detect says, the Linux ones for a Linux guest, else none. */

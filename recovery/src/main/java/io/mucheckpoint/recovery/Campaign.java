@@ -34,6 +34,11 @@ public final class Campaign {
     private final Golden golden;
     private boolean outputCommit;
     private List<String> consolePatterns = List.of();
+    /** The golden run's checkpoints (null where they cannot be reused: see {@link #fastForwardPossible}). */
+    private GoldenHistory history;
+    private boolean fastForward = true;
+    private boolean convergence = true;
+    private final Effort effort = new Effort();
 
     /** {@code watchdogNanos} that asks for a watchdog sized from the golden run. */
     public static final long WATCHDOG_AUTO = -1;
@@ -46,7 +51,7 @@ public final class Campaign {
      * counting from the start and up to the exit.
      */
     public record Golden(byte[] output, int exitStatus, long instructions, long guestNanos, int[] usedPages,
-                         long longestSilenceNanos, long longestSilenceInstructions) {
+                         long longestSilenceNanos, long longestSilenceInstructions, String exitMessage, long startIcount) {
         /** The hang watchdog a campaign uses unless told otherwise: a silence {@link #WATCHDOG_FACTOR} times the longest. */
         public long watchdogNanos() {
             return Math.max(1, longestSilenceNanos) * WATCHDOG_FACTOR;
@@ -166,10 +171,75 @@ public final class Campaign {
         return this;
     }
 
+    /**
+     * Whether an injection starts from the newest golden checkpoint that its history needs instead
+     * of booting ({@code on}, the default), and whether it stops once its whole state is the golden
+     * run's again at a golden checkpoint ({@code convergence}). Both leave every result as a run
+     * from the start to the end gives it (CampaignFastForwardTest); off, each injection boots and
+     * runs to its end.
+     */
+    public Campaign withFastForward(boolean on, boolean convergence) {
+        this.fastForward = on;
+        this.convergence = convergence;
+        return this;
+    }
+
+    /**
+     * Why the golden run's checkpoints cannot be reused here, or null if they can: the engine's
+     * history is taken over only in copy-on-write mode with epochs of guest time or instructions
+     * (host-clock epochs fall differently in every run); held output, and disk blocks where the
+     * golden run wrote any, are state the golden history does not keep.
+     */
+    public String fastForwardUnavailable() {
+        if (history == null) return noHistoryReason;
+        if (outputCommit) return "output commit holds console output, which the golden history does not keep";
+        return null;
+    }
+
+    private String noHistoryReason;
+
+    /** What the injections cost, against what booting and running each to its end would have. */
+    public Effort effort() {
+        return effort;
+    }
+
+    /** Work done by the injections so far (updated as they finish; safe to read from any thread). */
+    public static final class Effort {
+        private final java.util.concurrent.atomic.AtomicLong run = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicLong skipped = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicLong avoided = new java.util.concurrent.atomic.AtomicLong();
+        private final AtomicInteger fastForwarded = new AtomicInteger();
+        private final AtomicInteger converged = new AtomicInteger();
+
+        /** Guest instructions the injections executed (re-executions after rollbacks included). */
+        public long instructionsRun() {
+            return run.get();
+        }
+
+        /** Instructions of prefix not run because an injection started from a golden checkpoint. */
+        public long instructionsSkipped() {
+            return skipped.get();
+        }
+
+        /** Instructions not run because an injection stopped at convergence. */
+        public long instructionsAvoided() {
+            return avoided.get();
+        }
+
+        public int fastForwarded() {
+            return fastForwarded.get();
+        }
+
+        public int converged() {
+            return converged.get();
+        }
+    }
+
     private Golden goldenRun() throws LoadException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Machine[] machine = {null};
         long[] silence = {0, 0, 0, 0}; // the last marker's guest time and instruction; the longest gaps
+        long[] progress = {0, 0}; // the last marker's ticks and instruction, as the watchdog counts them
         Runnable marker = () -> {
             Machine mm = machine[0];
             long now = mm.clock.nanos(), icount = mm.cpu.icount();
@@ -177,12 +247,17 @@ public final class Campaign {
             silence[3] = Math.max(silence[3], icount - silence[1]);
             silence[0] = now;
             silence[1] = icount;
+            progress[0] = mm.clock.now();
+            progress[1] = icount;
         };
         Machine m = start.machine(b -> {
             marker.run();
             out.write(b);
         });
         machine[0] = m;
+        long startIcount = m.cpu.icount();
+        progress[0] = m.clock.now();
+        progress[1] = m.cpu.icount();
         m.addGuestServicesListener(new io.mucheckpoint.vmm.dev.GuestServicesListener() {
             @Override
             public void heartbeat(int value) {
@@ -191,13 +266,38 @@ public final class Campaign {
         });
         long[] used = new long[(m.memory.pageCount() + 63) >>> 6];
         long[] scratch = new long[used.length];
-        if (!start.loadedPagesCount()) m.memory.drainDirty(scratch);
+        m.memory.drainDirty(scratch);
+        if (start.loadedPagesCount()) for (int i = 0; i < used.length; i++) used[i] |= scratch[i];
+        noHistoryReason = checkpoints.mode() != CheckpointConfig.Mode.COW ? "only copy-on-write checkpoints can be taken over"
+                : checkpoints.hostClock() ? "epochs of host time fall differently in every run" : null;
+        goldenDisks = diskHashes(m);
         RunResult r;
-        do {
-            r = m.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
-            m.memory.drainDirty(scratch);
-            for (int i = 0; i < used.length; i++) used[i] |= scratch[i];
-        } while (!r.finished());
+        if (noHistoryReason == null) {
+            // The golden run takes the checkpoints an injected run would take, and keeps them.
+            GoldenHistory h = new GoldenHistory(m.memory.pageCount());
+            m.addInputListener(h::delivered);
+            CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
+            engine.addBoundaryListener(c -> {
+                h.record(m, engine, c, out.size(), progress[0], progress[1]);
+                if (c.id() > 0) {
+                    engine.lastEpochWritten(scratch);
+                    for (int i = 0; i < used.length; i++) used[i] |= scratch[i];
+                }
+            });
+            do {
+                r = engine.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
+            } while (!r.finished());
+            engine.stop();
+            // Disks are the start's throughout a golden run that writes none; the history keeps no blocks.
+            if (engine.blocksCaptured() == 0) history = h;
+            else noHistoryReason = "the golden run wrote to a disk, and the golden history keeps no disk blocks";
+        } else {
+            do {
+                r = m.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
+            } while (!r.finished());
+        }
+        m.memory.drainDirty(scratch); // what the last epoch wrote (or the whole run without an engine)
+        for (int i = 0; i < used.length; i++) used[i] |= scratch[i];
         if (r.kind() != RunResult.Kind.EXIT) throw new IllegalStateException("the golden run did not exit: " + r.message());
         List<Integer> pages = new ArrayList<>();
         for (int w = 0; w < used.length; w++) {
@@ -205,7 +305,7 @@ public final class Campaign {
         }
         marker.run(); // the silence before the exit counts too
         return new Golden(out.toByteArray(), r.exitStatus(), m.cpu.icount(), m.clock.toNanos(m.clock.now()),
-                pages.stream().mapToInt(Integer::intValue).toArray(), silence[2], silence[3]);
+                pages.stream().mapToInt(Integer::intValue).toArray(), silence[2], silence[3], r.message(), startIcount);
     }
 
     /** Set by {@link #stop}: injections not yet finished are abandoned. */
@@ -267,15 +367,27 @@ public final class Campaign {
     /** Instructions between looks at {@link #stop}. */
     private static final long STOP_CHECK = 5_000_000;
 
-    /** Runs to the budget (or the end), a slice at a time so that {@link #stop} is heard; null if stopped. */
-    private RunResult runOn(Machine m, RecoveryManager recovery, long budget) {
+    /**
+     * Runs to the budget (or the end), a slice at a time so that {@link #stop} is heard; null if
+     * stopped. With {@code converge} (may be null) it also stops at the first golden checkpoint
+     * where the run's whole state is the golden run's again, returning a result that says so.
+     */
+    private RunResult runOn(Machine m, RecoveryManager recovery, long budget, java.util.function.IntPredicate converge) {
         while (true) {
             if (stopping) return null;
             long limit = Math.min(budget, m.cpu.icount() + STOP_CHECK);
+            int j = converge == null ? -1 : history.pointAfter(m.cpu.icount());
+            if (j >= 0) limit = Math.min(limit, history.point(j).icount());
             RunResult r = recovery.run(Long.MAX_VALUE, limit);
+            if (r.kind() == RunResult.Kind.LIMIT && j >= 0 && m.cpu.icount() == history.point(j).icount() && converge.test(j)) {
+                return CONVERGED;
+            }
             if (r.kind() != RunResult.Kind.LIMIT || limit == budget) return r;
         }
     }
+
+    /** What {@link #runOn} returns when the run became the golden run again: the rest is the golden run's. */
+    private static final RunResult CONVERGED = new RunResult(RunResult.Kind.LIMIT, 0, "converged");
 
     /** One injection from a clean start; {@code events} (may be null) hears every recovery event. */
     public Result inject(int index, Fault fault, java.util.function.Consumer<RecoveryManager.Event> events) throws LoadException {
@@ -298,7 +410,8 @@ public final class Campaign {
         CheckpointEngine engine = new CheckpointEngine(m, checkpoints);
         RecoveryManager recovery = new RecoveryManager(m, engine, checkpoints.latencyNanos(), console).withWatchdog(watchdogNanos);
         if (events != null) recovery.addEventListener(events);
-        if (!consolePatterns.isEmpty()) recovery.withConsolePatterns(new ConsolePatternDetector(consolePatterns));
+        ConsolePatternDetector patterns = consolePatterns.isEmpty() ? null : new ConsolePatternDetector(consolePatterns);
+        if (patterns != null) recovery.withConsolePatterns(patterns);
         int[] newest = {-1};
         engine.addBoundaryListener(c -> newest[0] = c.id());
         RecoveryManager.Outcome[] first = {null};
@@ -311,6 +424,9 @@ public final class Campaign {
             }
             if (o.recovered()) rollbacks[0]++;
         });
+        boolean reuse = fastForward && fastForwardUnavailable() == null;
+        long startIcount = m.cpu.icount();
+        if (reuse) startIcount = fastForwardTo(fault, m, console, out, seen, patterns, recovery, engine);
         long injectedNanos = -1, firstSharing = -1;
         HeldFault held = new HeldFault(fault);
         long budget = golden.instructions() * 3 + 50_000_000L;
@@ -340,22 +456,47 @@ public final class Campaign {
                 r = recovery.run(Long.MAX_VALUE, m.cpu.icount() + 1);
                 held.stepped(m);
             }
-            if (!r.finished()) r = runOn(m, recovery, budget);
+            ActivationTracker.MemoryWatch w = watch;
+            // A memory fault whose byte was neither read nor written yet is still undecided: the
+            // golden run's next access to it decides, so the run cannot stop before that.
+            java.util.function.IntPredicate converge = reuse && convergence && !held.holding()
+                    ? j -> (w == null || w.result() != ActivationTracker.Activation.DORMANT) && sameAsGolden(j, m, engine, recovery, console, out)
+                    : null;
+            if (!r.finished()) r = runOn(m, recovery, budget, converge);
         } else if (!r.finished()) {
-            r = runOn(m, recovery, budget);
+            r = runOn(m, recovery, budget, null);
         }
         if (r == null) return null;
         if (watch != null) {
             activation = watch.result();
             m.memory.setAccessWatch(-1, null);
         }
-        console.releaseAll(); // what was held goes out when the run ends, right or wrong
+        byte[] seenBytes, endedBytes;
+        long endIcount = m.cpu.icount();
+        if (r == CONVERGED) {
+            // From a golden checkpoint on, the same state runs the same way: the rest of the output
+            // is the golden run's, delivered as it is printed, and the run exits as the golden one did.
+            byte[] rest = Arrays.copyOfRange(golden.output(), (int) console.position(), golden.output().length);
+            for (byte b : rest) seen.write(b & 0xFF);
+            seenBytes = concat(out.toByteArray(), rest);
+            endedBytes = concat(console.deliveredBytes(), rest);
+            effort.converged.incrementAndGet();
+            effort.avoided.addAndGet(golden.instructions() - endIcount);
+            r = new RunResult(RunResult.Kind.EXIT, golden.exitStatus(), golden.exitMessage());
+            endIcount = golden.instructions();
+            effort.run.addAndGet(m.cpu.icount() - startIcount + recovery.reexecutedInstructions());
+        } else {
+            console.releaseAll(); // what was held goes out when the run ends, right or wrong
+            seenBytes = out.toByteArray();
+            endedBytes = console.deliveredBytes();
+            effort.run.addAndGet(endIcount - startIcount + recovery.reexecutedInstructions());
+        }
         boolean finished = r.finished();
         boolean exitOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus();
         // The verdict is the user's: every byte the sink delivered, in order, including bytes of a
         // timeline a rollback later corrected (the console's own record is that corrected timeline).
-        boolean seenOk = exitOk && Arrays.equals(out.toByteArray(), golden.output());
-        boolean endedRight = exitOk && Arrays.equals(console.deliveredBytes(), golden.output());
+        boolean seenOk = exitOk && Arrays.equals(seenBytes, golden.output());
+        boolean endedRight = exitOk && Arrays.equals(endedBytes, golden.output());
         boolean detected = recovery.detections() > 0;
         Outcome outcome;
         if (detected) {
@@ -378,6 +519,71 @@ public final class Campaign {
                 o == null || o.target() == null ? -1 : o.target().id(), o == null || o.target() == null ? -1 : o.target().icount(),
                 rollbacks[0], recovery.reexecutedInstructions(), held.reapplied());
         return new Result(index, fault, activation, outcome, recovery.detections(), recovery.recoveries(),
-                recovery.escalations(), m.cpu.icount(), detail, trace);
+                recovery.escalations(), endIcount, detail, trace);
+    }
+
+    /**
+     * Puts the injection's machine, engine, console and watchdog where the golden run stood at the
+     * newest checkpoint at or before the fault, with the checkpoints the golden engine kept there.
+     * Returns the instruction count the run now starts from.
+     */
+    private long fastForwardTo(Fault fault, Machine m, ReplayConsole console, ByteArrayOutputStream out,
+                               io.mucheckpoint.vmm.dev.ConsoleSink seen, ConsolePatternDetector patterns,
+                               RecoveryManager recovery, CheckpointEngine engine) {
+        int j = history.pointAtOrBefore(fault.icount());
+        if (j < 0) return m.cpu.icount();
+        GoldenHistory.Point p = history.point(j);
+        history.restore(j, m);
+        byte[] prefix = Arrays.copyOf(golden.output(), p.output());
+        java.util.Map<Integer, Long> positions = new java.util.HashMap<>();
+        for (int i = p.oldestRetained(); i <= j; i++) positions.put(history.point(i).id(), (long) history.point(i).output());
+        console.resumeAt(prefix, positions);
+        out.writeBytes(prefix);
+        for (byte b : prefix) seen.write(b & 0xFF);
+        if (patterns != null) for (byte b : prefix) patterns.accept(b & 0xFF);
+        recovery.resumeProgress(p.lastProgressTicks(), p.lastProgressIcount());
+        // Input the start queued (a command typed into the guest): what the golden run had delivered
+        // by now is in the input log, for rollbacks to replay, and no longer in the queue.
+        List<InputLog.Entry> delivered = history.inputBefore(j);
+        if (m.discardInput(delivered.size()) != delivered.size()) throw new IllegalStateException("the start queued less input than the golden run delivered");
+        for (InputLog.Entry e : delivered) recovery.inputLog().delivered(e.icount(), e.ticks(), e.b());
+        engine.startFrom(history.seeds(j), p.predictorState());
+        effort.fastForwarded.incrementAndGet();
+        effort.skipped.addAndGet(p.icount() - history.point(0).icount());
+        return p.icount();
+    }
+
+    /**
+     * Whether the injected run, standing at golden checkpoint {@code j}'s instruction, is the golden
+     * run there: a checkpoint was just taken at the same instruction and guest time, the processor,
+     * devices and every page of RAM are equal, the console has delivered exactly the golden output
+     * so far and is not replaying, and the watchdog's last progress is no older than the golden
+     * run's (so it cannot fire where the golden run's would not). By determinism the rest of the run
+     * is then the golden run's, with no detection to come.
+     */
+    private boolean sameAsGolden(int j, Machine m, CheckpointEngine engine, RecoveryManager recovery, ReplayConsole console,
+                                 ByteArrayOutputStream out) {
+        GoldenHistory.Point p = history.point(j);
+        if (m.clock.now() != p.ticks()) return false;
+        List<io.mucheckpoint.checkpoint.CheckpointInfo> cps = engine.checkpoints();
+        if (cps.isEmpty() || cps.get(cps.size() - 1).icount() != p.icount()) return false;
+        if (recovery.lastProgressTicks() < p.lastProgressTicks()) return false;
+        if (console.position() != p.output() || console.delivered() != p.output()) return false;
+        if (!Arrays.equals(console.deliveredBytes(), 0, p.output(), golden.output(), 0, p.output())) return false;
+        if (!Arrays.equals(m.saveState().encode(), p.state())) return false;
+        return history.ramEquals(j, m) && Arrays.equals(diskHashes(m), goldenDisks);
+    }
+
+    /** The start's disk contents, which a golden run with a history never changes. */
+    private long[] goldenDisks;
+
+    private static long[] diskHashes(Machine m) {
+        return m.drives.stream().mapToLong(d -> d.disk().hash()).toArray();
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
     }
 }

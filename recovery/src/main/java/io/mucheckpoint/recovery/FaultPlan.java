@@ -16,8 +16,10 @@ import java.util.Random;
  * @param usedPages the guest's pages (the golden run wrote or loaded them): memory faults strike these
  * @param memoryFault raw (an upset the dirty tracking does not see, the default) or door (a write through the memory door)
  * @param hold 0 for transient flips; N for stuck-at faults (each at 0 or 1 with equal odds) held for N instructions
+ * @param first the instruction count the golden run started from (a snapshot's): faults strike after it
  */
-public record FaultPlan(long seed, String targets, int bits, long instructions, int[] usedPages, String memoryFault, long hold) {
+public record FaultPlan(long seed, String targets, int bits, long instructions, int[] usedPages, String memoryFault, long hold,
+                        long first) {
     private static final List<String> KINDS = List.of("reg", "mem", "x87", "cr");
 
     public FaultPlan {
@@ -29,13 +31,23 @@ public record FaultPlan(long seed, String targets, int bits, long instructions, 
         }
         if (bits < 1 || bits > 8) throw new IllegalArgumentException("--bits takes 1 to 8");
         if (hold < 0) throw new IllegalArgumentException("--stuck-at takes a number of instructions");
-        if (instructions < 2) throw new IllegalArgumentException("the golden run is too short to inject into");
+        if (first < 0 || instructions - first < 2) throw new IllegalArgumentException("the golden run is too short to inject into");
         if (usedPages.length == 0) throw new IllegalArgumentException("the golden run touched no RAM");
     }
 
     /** Transient flips, memory faults as raw upsets. */
     public FaultPlan(long seed, String targets, int bits, long instructions, int[] usedPages) {
         this(seed, targets, bits, instructions, usedPages, "raw", 0);
+    }
+
+    /** A golden run that started from instruction 0 (booted, not restored from a snapshot). */
+    public FaultPlan(long seed, String targets, int bits, long instructions, int[] usedPages, String memoryFault, long hold) {
+        this(seed, targets, bits, instructions, usedPages, memoryFault, hold, 0);
+    }
+
+    /** The plan for {@code golden}'s run: faults strike between its first and last instruction, into the pages it used. */
+    public static FaultPlan of(Campaign.Golden golden, long seed, String targets, int bits, String memoryFault, long hold) {
+        return new FaultPlan(seed, targets, bits, golden.instructions(), golden.usedPages(), memoryFault, hold, golden.startIcount());
     }
 
     /** The kinds named by a --target value, or an empty list if it names none properly. */
@@ -51,7 +63,7 @@ public record FaultPlan(long seed, String targets, int bits, long instructions, 
 
     public Fault fault(int index) {
         Random r = new Random(seed * 0x9E3779B97F4A7C15L + index * 1_000_003L + 17);
-        long at = 1 + (long) (r.nextDouble() * (instructions - 1));
+        long at = first + 1 + (long) (r.nextDouble() * (instructions - first - 1));
         List<String> kinds = kinds(targets);
         String kind;
         if (kinds.get(0).equals("any")) kind = r.nextBoolean() ? "mem" : "reg"; // the draw of the plans before x87 and cr

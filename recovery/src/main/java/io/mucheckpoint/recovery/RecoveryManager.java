@@ -101,6 +101,20 @@ public final class RecoveryManager {
         lastProgressIcount = machine.cpu.icount();
     }
 
+    /**
+     * The last progress marker came at guest time {@code ticks}, instruction {@code icount} (a run
+     * fast-forwarded to a golden checkpoint goes on with the golden run's watchdog clock).
+     */
+    public void resumeProgress(long ticks, long icount) {
+        lastProgressTicks = ticks;
+        lastProgressIcount = icount;
+    }
+
+    /** Guest time (ticks) of the last progress marker: the hang watchdog counts from it. */
+    public long lastProgressTicks() {
+        return lastProgressTicks;
+    }
+
     /** A new latency bound L for the detections to come (the console's {@code set latency}). */
     public void setLatencyNanos(long latencyNanos) {
         if (latencyNanos < 0) throw new IllegalArgumentException("the latency bound cannot be negative");

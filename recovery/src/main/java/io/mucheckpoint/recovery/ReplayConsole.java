@@ -207,6 +207,21 @@ public final class ReplayConsole implements ConsoleSink {
     }
 
     /**
+     * Starts where a run that printed {@code prefix} (all of it delivered) stands, with the output
+     * positions of the checkpoints it kept ({@code positions}: checkpoint id to bytes before it), so
+     * that a rollback to one of them replays from the right byte. For a run fast-forwarded to a
+     * golden checkpoint; not with output commit (held output is not part of what it takes over).
+     */
+    public void resumeAt(byte[] prefix, Map<Integer, Long> positions) {
+        if (holdNanos >= 0) throw new IllegalStateException("a resumed console cannot take over held output");
+        if (end != 0) throw new IllegalStateException("the console has printed already");
+        history = Arrays.copyOf(prefix, Math.max(4096, Integer.highestOneBit(Math.max(1, prefix.length)) * 2));
+        writtenAt = new long[history.length];
+        position = delivered = end = prefix.length;
+        positionAt.putAll(positions);
+    }
+
+    /**
      * The timeline's output as delivered so far: a byte the guest re-printed differently after a
      * rollback replaces the one the user saw, so this is not what the user saw (the sink knows that).
      */

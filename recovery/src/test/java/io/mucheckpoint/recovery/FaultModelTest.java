@@ -148,4 +148,15 @@ class FaultModelTest {
         assertEquals(Fault.Target.MEM_DOOR, door.fault(0).target());
         assertEquals(Fault.Target.MEM, new FaultPlan(1, "mem", 1, 1_000_000, new int[] {256}).fault(0).target(), "raw by default");
     }
+
+    @Test
+    void aGoldenRunRestoredFromASnapshotIsInjectedAfterItsStartOnly() {
+        // A run restored at instruction 5,000,000 never passes the instructions before it: a fault
+        // drawn there would never strike (every injection "not activated").
+        FaultPlan p = new FaultPlan(3, "reg,mem", 1, 6_000_000, new int[] {256}, "raw", 0, 5_000_000);
+        for (int i = 0; i < 500; i++) {
+            long at = p.fault(i).icount();
+            assertTrue(at > 5_000_000 && at < 6_000_000, "injection " + i + " at " + at);
+        }
+    }
 }

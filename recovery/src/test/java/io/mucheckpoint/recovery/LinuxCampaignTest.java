@@ -85,14 +85,21 @@ class LinuxCampaignTest {
         String golden = new String(c.golden().output(), StandardCharsets.US_ASCII);
         assertTrue(golden.contains(md5OfNumbers(400) + "  -"), "the golden run printed the host's md5 of the numbers:\n" + golden);
         assertEquals(0, c.golden().exitStatus());
-        FaultPlan plan = new FaultPlan(1, "reg,mem", 1, c.golden().instructions(), c.golden().usedPages());
+        FaultPlan plan = FaultPlan.of(c.golden(), 1, "reg,mem", 1, "raw", 0);
         List<Campaign.Result> results = c.run(plan, 0, 6, 1, n -> {});
         assertEquals(6, results.size());
         CampaignSummary s = CampaignSummary.of(cfg.latencyNanos(), cfg.keep(), results);
         System.out.println("Linux campaign, 6 injections (reg,mem, seed 1), L = 20 ms:\n" + s.table());
         for (Campaign.Result r : results) {
             assertTrue(r.outcome() != null, r.toString());
+            assertTrue(r.trace().injectedNanos() >= 0, "the fault struck: " + r);
             if (r.detections() > 0) assertTrue(r.trace().detectIcount() >= r.fault().icount(), "detected after the injection: " + r);
         }
+        // The same injections run from the snapshot to the end, the typed command replayed from its
+        // start: fast-forward (which takes over the input the golden run had delivered) changes nothing.
+        assertEquals(null, c.fastForwardUnavailable());
+        assertEquals(results.size(), c.effort().fastForwarded(), "every injection started from a golden checkpoint");
+        Campaign scratch = new Campaign(start, cfg, 0).withConsolePatterns(ConsolePatternDetector.LINUX).withFastForward(false, false);
+        assertEquals(results, scratch.run(plan, 0, 6, 1, n -> {}));
     }
 }

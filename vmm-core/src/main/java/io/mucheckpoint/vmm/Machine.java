@@ -310,6 +310,17 @@ public final class Machine implements MachineControl {
         input.add(b & 0xFF);
     }
 
+    /**
+     * Drops the first {@code n} queued host bytes: the machine was put where a run of the same
+     * start had delivered them already (a campaign fast-forwarded to a golden checkpoint). Returns
+     * how many were there to drop.
+     */
+    public int discardInput(int n) {
+        int k = 0;
+        while (k < n && input.poll() != null) k++;
+        return k;
+    }
+
     /** Asks {@link #run} (on its own thread) to return at the next instruction boundary it checks. */
     /**
      * Paces halts to the host clock (null: halts skip straight to the next deadline). For interactive

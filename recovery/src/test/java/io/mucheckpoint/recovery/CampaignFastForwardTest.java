@@ -1,0 +1,54 @@
+package io.mucheckpoint.recovery;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mucheckpoint.checkpoint.CheckpointConfig;
+import io.mucheckpoint.checkpoint.Interval;
+import io.mucheckpoint.vmm.MachineConfig;
+import io.mucheckpoint.vmm.Workloads;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fast-forward from golden checkpoints and stopping at convergence are shortcuts, not models: every
+ * result of a campaign run with them must be the result of the same injection booted afresh and run
+ * to its end (outcome, activation, detections, rollbacks, the checkpoints they went to, the
+ * instruction count at the end, the message). The runs from scratch are the oracle here.
+ */
+class CampaignFastForwardTest {
+    static final MachineConfig CONFIG = MachineConfig.defaults().withRam(32L << 20);
+
+    private static Campaign campaign(CheckpointConfig cfg, boolean fastForward, boolean convergence) throws Exception {
+        return new Campaign(CONFIG, Workloads.multiboot("quantum", "size=test"), cfg, Campaign.WATCHDOG_AUTO)
+                .withFastForward(fastForward, convergence);
+    }
+
+    private static void sameResults(CheckpointConfig cfg, String targets, int faults) throws Exception {
+        Campaign scratch = campaign(cfg, false, false);
+        Campaign fast = campaign(cfg, true, true);
+        assertEquals(null, fast.fastForwardUnavailable());
+        Campaign.Golden g = scratch.golden();
+        FaultPlan plan = new FaultPlan(7, targets, 1, g.instructions(), g.usedPages());
+        List<Campaign.Result> want = scratch.run(plan, 0, faults, 2, n -> {});
+        List<Campaign.Result> got = fast.run(plan, 0, faults, 2, n -> {});
+        assertEquals(faults, want.size());
+        for (int i = 0; i < faults; i++) assertEquals(want.get(i), got.get(i), "injection " + i + " (" + plan.fault(i) + ")");
+        Campaign.Effort e = fast.effort();
+        assertTrue(e.fastForwarded() > faults / 2, "most injections start from a golden checkpoint: " + e.fastForwarded());
+        assertTrue(e.converged() > 0, "some injections stop at convergence: " + e.converged());
+        assertTrue(e.instructionsRun() < scratch.effort().instructionsRun(), "and the campaign runs fewer instructions");
+    }
+
+    @Test
+    void registerAndMemoryFaultsWithTheWholeHistoryKept() throws Exception {
+        // 64 checkpoints kept: escalations may go far back, into checkpoints the fast-forward seeds
+        sameResults(CheckpointConfig.defaults().withInterval(Interval.millis(10)).withLatencyNanos(20_000_000L), "reg,mem", 24);
+    }
+
+    @Test
+    void allFaultKindsWithAShortCappedHistory() throws Exception {
+        // two checkpoints, latency 0, the history predictor: retention and pre-copy decide what a rollback repairs
+        sameResults(CheckpointConfig.defaults().withInterval(Interval.millis(5)).withLatencyNanos(0).withKeep(2), "reg,x87,cr,mem", 24);
+    }
+}
