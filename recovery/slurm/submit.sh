@@ -83,7 +83,7 @@ while :; do
     [ -s "$dir/merged.json" ] && state=COMPLETED || state=UNKNOWN
     break
   fi
-  sleep 2
+  sleep 1
 done
 if [ "$state" = COMPLETED ]; then
   echo "submit.sh: merged: $dir/merged.json" >&2
