@@ -9,7 +9,8 @@
 #   -n N            shards, one array task each (default 4)
 #   -d DIR          the campaign's directory: shard-K.jsonl, merged.json, the jobs' output files
 #                   (default campaign-<date>-<time>); on a file system every node sees
-#   --wait          stay until the merge job has ended; exit with its status (0: merged.json written)
+#   --wait          stay until the merge job has ended: exit 0 if it completed (merged.json
+#                   written), else 1 with the state it ended in
 #   --sbatch OPTION one more option for both sbatch calls, e.g. --sbatch --partition=short
 #   WORKLOAD ...    the workload and `vmm inject` options, the same for every shard
 #                   (e.g. quantum --faults 10000 --seed 7 --workers 1)
@@ -45,6 +46,11 @@ while [ $# -gt 0 ]; do
 done
 [ $# -ge 1 ] || usage "name the workload"
 [[ "$shards" =~ ^[1-9][0-9]*$ ]] || usage "-n takes a positive number, not '$shards'"
+for a in "$@"; do
+  case "$a" in
+    --shard|--shard=*|--journal|--journal=*|--resume|--resume=*) usage "$a is set per shard by campaign.sbatch: leave it out" ;;
+  esac
+done
 command -v sbatch >/dev/null 2>&1 || { echo "submit.sh: sbatch not found: is Slurm installed?" >&2; exit 69; }
 
 # Once here, before any job: a wrong VMM fails now, not in every task, and ./vmm builds its jar
