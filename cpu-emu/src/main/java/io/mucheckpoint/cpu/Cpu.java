@@ -425,6 +425,32 @@ public final class Cpu extends AddressSpace implements MemoryClient {
                 fpu.save());
     }
 
+    /**
+     * Whether this processor and {@code o} differ, apart from {@code except}, in what a fault
+     * lockstep compares of {@link #save}: the general registers, EIP, EFLAGS, the six segment
+     * registers with their descriptor caches, CR0, CR3, CR4, CPL and the x87 control, status and
+     * tag words, last opcode and registers. It allocates nothing, unlike comparing two saves, since
+     * a lockstep asks after every instruction.
+     */
+    public boolean differsFrom(Cpu o, StateLocation except) {
+        StateLocation.Kind k = except.kind();
+        int x = except.index();
+        if (eip != o.eip || cpl != o.cpl) return true;
+        for (int i = 0; i < 8; i++) if (r[i] != o.r[i] && !(k == StateLocation.Kind.REGISTER && i == x)) return true;
+        for (int s = 0; s < 6; s++) {
+            if (segSel[s] != o.segSel[s] || segLimit[s] != o.segLimit[s] || segAttr[s] != o.segAttr[s]) return true;
+            if (segBase[s] != o.segBase[s] && !(k == StateLocation.Kind.SEGMENT_BASE && s == x)) return true;
+        }
+        boolean cr = k == StateLocation.Kind.CONTROL_REGISTER;
+        if (cr0 != o.cr0 && !(cr && x == 0)) return true;
+        if (cr3 != o.cr3 && !(cr && x == 3)) return true;
+        if (cr4 != o.cr4 && !(cr && x == 4)) return true;
+        int flags = k == StateLocation.Kind.EFLAGS_BITS ? x : 0;
+        if (((getEflags() ^ o.getEflags()) & ~flags) != 0) return true;
+        return fpu.differsFrom(o.fpu, k == StateLocation.Kind.X87_SIGNIFICAND ? x : -1,
+                k == StateLocation.Kind.X87_SIGN_EXPONENT ? x : -1);
+    }
+
     /** Puts the processor back in {@code s}; translations and decoded code are dropped. */
     public void restore(CpuState s) {
         if (s.regs().length != 8 || s.segments().size() != 6 || s.dr().length != 8 || s.mtrr().length != mtrr.length) {

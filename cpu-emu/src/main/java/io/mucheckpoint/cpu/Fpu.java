@@ -148,17 +148,31 @@ final class Fpu {
     /** The full tag word, computed from the register contents (11 empty, 01 zero, 10 special, 00 valid). */
     int tagWord() {
         int tag = 0;
-        for (int i = 0; i < 8; i++) {
-            int t;
-            if ((empty >> i & 1) != 0) {
-                t = 3;
-            } else {
-                int c = X87Float.classify(se[i], sig[i]);
-                t = c == X87Float.ZERO ? 1 : c == X87Float.NORMAL ? 0 : 2;
-            }
-            tag |= t << (2 * i);
-        }
+        for (int i = 0; i < 8; i++) tag |= tag(i) << (2 * i);
         return tag;
+    }
+
+    /** Physical register {@code i}'s two-bit tag: valid, zero, special or empty. */
+    private int tag(int i) {
+        if ((empty >> i & 1) != 0) return 3;
+        int c = X87Float.classify(se[i], sig[i]);
+        return c == X87Float.ZERO ? 1 : c == X87Float.NORMAL ? 0 : 2;
+    }
+
+    /**
+     * Whether {@link #save} would differ from {@code o}'s in the control, status or tag word, the
+     * last opcode or the register bytes, leaving out the significand of physical register
+     * {@code sigSkip} and the sign and exponent of register {@code seSkip} (-1: none). The tags
+     * still count: a left-out part can change its register's class.
+     */
+    boolean differsFrom(Fpu o, int sigSkip, int seSkip) {
+        if (control != o.control || statusWord() != o.statusWord() || fop != o.fop || empty != o.empty) return true;
+        for (int i = 0; i < 8; i++) {
+            boolean sigDiffers = sig[i] != o.sig[i], seDiffers = ((se[i] ^ o.se[i]) & 0xFFFF) != 0;
+            if ((sigDiffers && i != sigSkip) || (seDiffers && i != seSkip)) return true;
+            if ((sigDiffers || se[i] != o.se[i]) && tag(i) != o.tag(i)) return true;
+        }
+        return false;
     }
 
     private static int emptyBits(int tag) {

@@ -1,7 +1,7 @@
 package io.mucheckpoint.recovery;
 
 import io.mucheckpoint.cpu.Cpu;
-import io.mucheckpoint.cpu.CpuState;
+import io.mucheckpoint.cpu.StateLocation;
 import io.mucheckpoint.vmm.GuestImage;
 import io.mucheckpoint.vmm.Machine;
 import io.mucheckpoint.vmm.load.LoadException;
@@ -98,30 +98,38 @@ public final class ActivationTracker {
      */
     public static Activation lockstep(Machine faulty, Machine golden, Fault f, int window, Stepper step) {
         if (f.target() == Fault.Target.EIP) return Activation.ACTIVATED;
-        long[] dirty = new long[(golden.memory.pageCount() + 63) >>> 6];
-        byte[] a = new byte[GuestMemory.PAGE_SIZE], b = new byte[GuestMemory.PAGE_SIZE];
+        StateLocation except = location(f);
+        golden.memory.keepDirtyList(); // each step drains it: the cost is what the step wrote, not RAM's size
+        int[] written = new int[golden.memory.pageCount()];
+        byte[] faultyRam = faulty.memory.backing(), goldenRam = golden.memory.backing();
         for (int i = 0; i < window; i++) {
-            CpuState fs = faulty.cpu.save(), gs = golden.cpu.save();
-            if (differsElsewhere(fs, gs, f)) return Activation.ACTIVATED;
+            if (faulty.cpu.differsFrom(golden.cpu, except)) return Activation.ACTIVATED;
             // a stuck-at fault is put back after every instruction: the guest cannot overwrite it for good
             if (!f.stuck() && sameAtTarget(faulty.cpu, golden.cpu, f)) return Activation.OVERWRITTEN;
             if (readsTarget(faulty.cpu.nextInstructionReads(), f)) return Activation.ACTIVATED;
             long before = faulty.cpu.icount();
             if (!step.step() || faulty.cpu.icount() != before + 1) return Activation.ACTIVATED;
             golden.run(Long.MAX_VALUE, golden.cpu.icount() + 1);
-            golden.memory.drainDirty(dirty);
-            for (int w = 0; w < dirty.length; w++) {
-                long bits = dirty[w];
-                while (bits != 0) {
-                    int p = (w << 6) + Long.numberOfTrailingZeros(bits);
-                    bits &= bits - 1;
-                    faulty.memory.copyPage(p, a, 0);
-                    golden.memory.copyPage(p, b, 0);
-                    if (!Arrays.equals(a, b)) return Activation.ACTIVATED;
-                }
+            int n = golden.memory.drainDirtyPages(written);
+            for (int k = 0; k < n; k++) {
+                int from = written[k] << GuestMemory.PAGE_SHIFT, to = from + GuestMemory.PAGE_SIZE;
+                if (!Arrays.equals(faultyRam, from, to, goldenRam, from, to)) return Activation.ACTIVATED;
             }
         }
         return Activation.DORMANT;
+    }
+
+    /** The processor state the fault corrupted, which the comparison leaves out. */
+    static StateLocation location(Fault f) {
+        int i = (int) f.index();
+        return switch (f.target()) {
+            case REG -> new StateLocation(StateLocation.Kind.REGISTER, i);
+            case EFLAGS -> new StateLocation(StateLocation.Kind.EFLAGS_BITS, (int) f.mask());
+            case SEG -> new StateLocation(StateLocation.Kind.SEGMENT_BASE, i);
+            case CR -> new StateLocation(StateLocation.Kind.CONTROL_REGISTER, i);
+            case X87 -> new StateLocation(i >= 8 ? StateLocation.Kind.X87_SIGN_EXPONENT : StateLocation.Kind.X87_SIGNIFICAND, i & 7);
+            default -> StateLocation.NOTHING;
+        };
     }
 
     /** The next instruction reads the corrupted location (even if the result comes out the same). */
@@ -146,43 +154,6 @@ public final class ActivationTracker {
             case X87 -> f.fpuRegisterBits((int) fault.index() & 7, fault.index() >= 8) == g.fpuRegisterBits((int) fault.index() & 7, fault.index() >= 8);
             default -> false;
         };
-    }
-
-    /** Anything but the corrupted location differs between the two processors. */
-    private static boolean differsElsewhere(CpuState f, CpuState g, Fault fault) {
-        int[] fr = f.regs().clone(), gr = g.regs().clone();
-        int ff = f.eflags(), gf = g.eflags();
-        if (fault.target() == Fault.Target.REG) fr[(int) fault.index()] = gr[(int) fault.index()];
-        if (fault.target() == Fault.Target.EFLAGS) {
-            ff &= ~fault.mask();
-            gf &= ~fault.mask();
-        }
-        if (!Arrays.equals(fr, gr) || ff != gf || f.eip() != g.eip()) return true;
-        for (int s = 0; s < 6; s++) {
-            CpuState.SegmentCache a = f.segments().get(s), b = g.segments().get(s);
-            boolean target = fault.target() == Fault.Target.SEG && fault.index() == s;
-            if (a.selector() != b.selector() || a.limit() != b.limit() || a.attr() != b.attr() || (!target && a.base() != b.base())) {
-                return true;
-            }
-        }
-        boolean cr = fault.target() == Fault.Target.CR;
-        if ((!cr || fault.index() != 0) && f.cr0() != g.cr0()) return true;
-        if ((!cr || fault.index() != 3) && f.cr3() != g.cr3()) return true;
-        if ((!cr || fault.index() != 4) && f.cr4() != g.cr4()) return true;
-        if (f.cpl() != g.cpl()) return true;
-        return fpuDiffers(f.fpu(), g.fpu(), fault);
-    }
-
-    /** The x87 state differs anywhere but in the flipped register's flipped part. */
-    private static boolean fpuDiffers(CpuState.FpuState f, CpuState.FpuState g, Fault fault) {
-        if (f.control() != g.control() || f.status() != g.status() || f.tag() != g.tag() || f.fop() != g.fop()) return true;
-        byte[] a = f.registers().clone(), b = g.registers().clone();
-        if (fault.target() == Fault.Target.X87) {
-            int reg = (int) fault.index() & 7;
-            int from = reg * 10 + (fault.index() >= 8 ? 8 : 0), to = reg * 10 + (fault.index() >= 8 ? 10 : 8);
-            for (int i = from; i < to; i++) a[i] = b[i];
-        }
-        return !Arrays.equals(a, b);
     }
 
     private static int controlRegister(Cpu c, int n) {

@@ -53,6 +53,11 @@ public final class GuestMemory implements PhysicalMemory {
     private MemoryClient client;
     private UpsetListener upsetListener;
     private boolean warnedRomWrite;
+    /** Pages whose dirty bit was set since the last drain, in order (null: not kept; see {@link #keepDirtyList}). */
+    private int[] dirtyList;
+    private int dirtyListSize;
+    /** The list ran out of room (only after partial drains left stale entries): drains scan the bitmap. */
+    private boolean dirtyListLost;
 
     /** Hears the first accesses to one watched byte (fault-injection activation tracking). */
     public interface AccessWatch {
@@ -260,7 +265,13 @@ public final class GuestMemory implements PhysicalMemory {
             if (trap != null) trap.beforeFirstWrite(page);
             capturedEpoch[page] = epoch;
         }
+        if (dirtyList != null && !bit(dirty, page)) listDirty(page);
         setBit(dirty, page, true);
+    }
+
+    private void listDirty(int page) {
+        if (dirtyListSize < dirtyList.length) dirtyList[dirtyListSize++] = page;
+        else dirtyListLost = true;
     }
 
     // --- write protection (the checkpoint engine's side) ---------------------------------------
@@ -344,7 +355,48 @@ public final class GuestMemory implements PhysicalMemory {
     public void drainDirty(long[] out) {
         System.arraycopy(dirty, 0, out, 0, dirty.length);
         Arrays.fill(dirty, 0L);
+        dirtyListSize = 0;
+        dirtyListLost = false;
         if (client != null) client.revokeWrites();
+    }
+
+    /**
+     * From now on, lists the pages as their dirty bits are set, so that {@link #drainDirtyPages}
+     * costs what was written rather than the size of RAM (a lockstep comparison drains after every
+     * instruction). Pages already dirty are listed at once.
+     */
+    public void keepDirtyList() {
+        if (dirtyList != null) return;
+        dirtyList = new int[ramPages];
+        for (int p = 0; p < ramPages; p++) if (bit(dirty, p)) listDirty(p);
+    }
+
+    /**
+     * Does what {@link #drainDirty} does, reporting the dirty pages as page numbers in {@code out}
+     * (room for {@link #pageCount} of them), in no particular order; returns how many.
+     */
+    public int drainDirtyPages(int[] out) {
+        int n = 0;
+        if (dirtyList == null || dirtyListLost) {
+            for (int w = 0; w < dirty.length; w++) {
+                long bits = dirty[w];
+                dirty[w] = 0;
+                for (; bits != 0; bits &= bits - 1) out[n++] = (w << 6) + Long.numberOfTrailingZeros(bits);
+            }
+        } else {
+            // a page cleared by a partial drain and dirtied again is listed twice: its bit says which entry counts
+            for (int i = 0; i < dirtyListSize; i++) {
+                int p = dirtyList[i];
+                if (bit(dirty, p)) {
+                    out[n++] = p;
+                    setBit(dirty, p, false);
+                }
+            }
+        }
+        dirtyListSize = 0;
+        dirtyListLost = false;
+        if (client != null) client.revokeWrites();
+        return n;
     }
 
     public int dirtyCount() {
