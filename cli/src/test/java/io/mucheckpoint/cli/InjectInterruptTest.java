@@ -27,7 +27,10 @@ class InjectInterruptTest {
         Path json = tmp.resolve("c.json"), out = tmp.resolve("out"), err = tmp.resolve("err"), journal = tmp.resolve("c.jsonl");
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "inject", "mcf",
-                "--append", "size=test", "--faults", "20", "--seed", "1", "--workers", "1", "--json", json.toString(), "--journal", journal.toString());
+                "--append", "size=test", "--faults", "20", "--seed", "1", "--workers", "1", "--json", json.toString(), "--journal", journal.toString(),
+                // each injection boots and runs to its end (the same results, slower), so that the
+                // campaign is still running when the signal comes
+                "--no-fast-forward", "--no-convergence");
         pb.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE);
         Process p = pb.start();
         try {
@@ -86,7 +89,7 @@ class InjectInterruptTest {
         String[] campaign = {"inject", "mcf", "--append", "size=test", "--faults", "12", "--seed", "4", "--workers", "1"};
         List<String> cmd = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(campaign));
-        cmd.addAll(List.of("--journal", journal.toString()));
+        cmd.addAll(List.of("--journal", journal.toString(), "--no-fast-forward", "--no-convergence")); // slower: still running when killed
         Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(tmp.resolve("err").toFile()).start();
         int before;
         try {

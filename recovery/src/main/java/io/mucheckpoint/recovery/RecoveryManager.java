@@ -215,7 +215,7 @@ public final class RecoveryManager {
      */
     public RunResult run(long tickLimit, long icountLimit) {
         while (true) {
-            long icountTarget = input.icountLimit(machine.cpu.icount(), icountLimit);
+            long icountTarget = Math.min(input.icountLimit(machine.cpu.icount(), icountLimit), workLimit - reexecuted);
             long tickTarget = input.tickLimit(tickLimit);
             if (watchdogNanos > 0) tickTarget = Math.min(tickTarget, lastProgressTicks + machine.clock.fromNanos(watchdogNanos) + 1);
             if (console != null && console.nextReleaseNanos() != Long.MAX_VALUE) {
@@ -231,11 +231,31 @@ public final class RecoveryManager {
                 return after;
             }
             if (r.kind() == RunResult.Kind.LIMIT) {
-                if (machine.clock.now() >= tickLimit || machine.cpu.icount() >= icountLimit) return r;
+                if (machine.clock.now() >= tickLimit || machine.cpu.icount() >= icountLimit || workDone()) return r;
                 continue;
             }
             return r;
         }
+    }
+
+    /** See {@link #withWorkLimit}; Long.MAX_VALUE: none. */
+    private long workLimit = Long.MAX_VALUE;
+
+    /**
+     * Makes {@link #run} return once the guest has executed {@code instructions} in all: its
+     * instruction count plus every instruction a rollback undid. A rollback leaves that sum as it
+     * was, so the limit falls on one instruction however the run is sliced; a campaign bounds each
+     * injection's work with it (an error that comes back after every rollback would otherwise
+     * escalate through the whole history at the cost of a run per checkpoint).
+     */
+    public RecoveryManager withWorkLimit(long instructions) {
+        workLimit = instructions;
+        return this;
+    }
+
+    /** Whether the work limit has been reached. */
+    public boolean workDone() {
+        return machine.cpu.icount() + reexecuted >= workLimit;
     }
 
     /**
