@@ -26,7 +26,8 @@ class InjectInterruptTest {
     void sigintStopsTheCampaignPrintsWhatIsDoneAndWritesTheJson() throws Exception {
         Path json = tmp.resolve("c.json"), out = tmp.resolve("out"), err = tmp.resolve("err"), journal = tmp.resolve("c.jsonl");
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "inject", "mcf",
+        // env --default-signal=INT: a JVM started from a background job inherits SIGINT ignored and would not hear Ctrl-C
+        ProcessBuilder pb = new ProcessBuilder("env", "--default-signal=INT", java, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "inject", "mcf",
                 "--append", "size=test", "--faults", "20", "--seed", "1", "--workers", "1", "--json", json.toString(), "--journal", journal.toString(),
                 // each injection boots and runs to its end (the same results, slower), so that the
                 // campaign is still running when the signal comes

@@ -368,23 +368,35 @@ public final class Campaign {
     private static final long STOP_CHECK = 5_000_000;
 
     /**
-     * Runs until the recovery manager's work limit (the budget) or the end, a slice at a time so
-     * that {@link #stop} is heard; null if
+     * Runs to the budget (an instruction count), the recovery manager's work limit, or the end, a
+     * slice at a time so that {@link #stop} is heard; null if
      * stopped. With {@code converge} (may be null) it also stops at the first golden checkpoint
      * where the run's whole state is the golden run's again, returning a result that says so.
      */
-    private RunResult runOn(Machine m, RecoveryManager recovery, java.util.function.IntPredicate converge) {
+    private RunResult runOn(Machine m, RecoveryManager recovery, long budget, java.util.function.IntPredicate converge) {
         while (true) {
             if (stopping) return null;
-            long limit = m.cpu.icount() + STOP_CHECK;
+            long limit = Math.min(budget, m.cpu.icount() + STOP_CHECK);
             int j = converge == null ? -1 : history.pointAfter(m.cpu.icount());
             if (j >= 0) limit = Math.min(limit, history.point(j).icount());
             RunResult r = recovery.run(Long.MAX_VALUE, limit);
             if (r.kind() == RunResult.Kind.LIMIT && j >= 0 && m.cpu.icount() == history.point(j).icount() && converge.test(j)) {
                 return CONVERGED;
             }
-            if (r.kind() != RunResult.Kind.LIMIT || recovery.workDone()) return r;
+            if (r.kind() != RunResult.Kind.LIMIT || m.cpu.icount() >= budget || recovery.workDone()) return r;
         }
+    }
+
+    /**
+     * The most instructions an injection executes, re-executions after rollbacks included: 20 times
+     * the golden run, plus 100 million. A rollback resets the instruction count that the budget
+     * watches, so an error that comes back after every rollback escalated through all 64 retained
+     * checkpoints, a run from each, for many minutes (compress suite injection 1043); a recovery
+     * that escalates back past an early error needs far less (quantum injection 18 of seed 1 at
+     * L = 0: about six golden runs).
+     */
+    long workLimit() {
+        return golden.instructions() * 20 + 100_000_000L;
     }
 
     /** What {@link #runOn} returns when the run became the golden run again: the rest is the golden run's. */
@@ -431,7 +443,7 @@ public final class Campaign {
         long injectedNanos = -1, firstSharing = -1;
         HeldFault held = new HeldFault(fault);
         long budget = golden.instructions() * 3 + 50_000_000L;
-        recovery.withWorkLimit(budget);
+        recovery.withWorkLimit(workLimit());
         RunResult r = recovery.run(Long.MAX_VALUE, fault.icount());
         ActivationTracker.Activation activation = ActivationTracker.Activation.DORMANT;
         ActivationTracker.MemoryWatch watch = null;
@@ -464,9 +476,9 @@ public final class Campaign {
             java.util.function.IntPredicate converge = reuse && convergence && !held.holding()
                     ? j -> (w == null || w.result() != ActivationTracker.Activation.DORMANT) && sameAsGolden(j, m, engine, recovery, console, out)
                     : null;
-            if (!r.finished()) r = runOn(m, recovery, converge);
+            if (!r.finished()) r = runOn(m, recovery, budget, converge);
         } else if (!r.finished()) {
-            r = runOn(m, recovery, null);
+            r = runOn(m, recovery, budget, null);
         }
         if (r == null) return null;
         if (watch != null) {
@@ -514,8 +526,10 @@ public final class Campaign {
         if (activation == ActivationTracker.Activation.DORMANT && (detected || !seenOk)) {
             activation = ActivationTracker.Activation.ACTIVATED; // it did something, after the window
         }
-        String detail = finished ? r.message() : "still running after " + budget + " instructions of work"
-                + (recovery.reexecutedInstructions() > 0 ? String.format(" (%,d of them re-executed after rollbacks)", recovery.reexecutedInstructions()) : "");
+        String detail = finished ? r.message() : recovery.workDone()
+                ? String.format("still running after %,d instructions of work (%,d of them re-executed after rollbacks)",
+                        m.cpu.icount() + recovery.reexecutedInstructions(), recovery.reexecutedInstructions())
+                : "still running after " + budget + " instructions";
         RecoveryManager.Outcome o = first[0];
         Trace trace = new Trace(injectedNanos, firstSharing, o == null ? -1 : o.detection().icount(),
                 o == null ? -1 : o.detection().guestNanos(), o == null ? null : o.detection().detector(), newestAtFirst[0],
