@@ -66,7 +66,7 @@ def main(paths):
         pass
     out.append(f"Machine: {cpu}, {platform.system()} {platform.release()}; generated {datetime.date.today()}.\n")
     out.append("Each injection runs with checkpointing and automatic recovery (from the newest golden checkpoint before its fault, with the golden run's checkpoint history, and stopped once its state is the golden run's again: the results of a run from boot to end, see campaigns.md), flips the chosen bits "
-               "at the chosen instruction, runs to the end (or until it has executed three times the golden run's instructions plus 50 million, re-executions after rollbacks included) and is classified "
+               "at the chosen instruction, runs to the end (or to three times the golden run's instruction count plus 50 million, or until it has executed 20 golden runs plus 100 million, re-executions after rollbacks included) and is classified "
                "against the golden run's output by every byte the console delivered, in order: bytes of a timeline that a "
                "rollback later corrected count, since the user saw them. A run that was detected, rolled back and ended "
                "with the right output after wrong bytes had reached the console is *detected, recovered, wrong output "
