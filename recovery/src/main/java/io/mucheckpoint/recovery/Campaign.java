@@ -36,6 +36,10 @@ public final class Campaign {
     private List<String> consolePatterns = List.of();
     /** The golden run's checkpoints (null where they cannot be reused: see {@link #fastForwardPossible}). */
     private GoldenHistory history;
+    /** Why there is no history (null if there is one). */
+    private String noHistoryReason;
+    /** The start's disk contents, which a golden run with a history never changes. */
+    private long[] goldenDisks;
     private boolean fastForward = true;
     private boolean convergence = true;
     private final Effort effort = new Effort();
@@ -196,7 +200,6 @@ public final class Campaign {
         return null;
     }
 
-    private String noHistoryReason;
 
     /** What the injections cost, against what booting and running each to its end would have. */
     public Effort effort() {
@@ -591,8 +594,6 @@ public final class Campaign {
         return history.ramEquals(j, m) && Arrays.equals(diskHashes(m), goldenDisks);
     }
 
-    /** The start's disk contents, which a golden run with a history never changes. */
-    private long[] goldenDisks;
 
     private static long[] diskHashes(Machine m) {
         return m.drives.stream().mapToLong(d -> d.disk().hash()).toArray();

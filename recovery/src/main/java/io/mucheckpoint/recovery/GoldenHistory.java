@@ -178,10 +178,11 @@ final class GoldenHistory {
 
     /** Puts RAM and the machine's state as they were at point {@code j} into {@code m} (built from the same configuration). */
     void restore(int j, Machine m) {
-        m.memory.writeBytes(0, base, 0, base.length);
-        for (int p = 0; p < pageCount; p++) {
-            byte[] img = versionCount[p] == 0 ? null : imageAt(p, j);
-            if (img != null) m.memory.writeBytes((long) p << GuestMemory.PAGE_SHIFT, img, 0, img.length);
+        for (int p = 0; p < pageCount; p++) { // each page once: its image at j, or the first image's
+            int off = p << GuestMemory.PAGE_SHIFT;
+            byte[] img = imageAt(p, j);
+            if (img != null) m.memory.writeBytes(off, img, 0, GuestMemory.PAGE_SIZE);
+            else m.memory.writeBytes(off, base, off, GuestMemory.PAGE_SIZE);
         }
         m.restoreState(io.mucheckpoint.vmm.MachineState.decode(points.get(j).state()));
         m.memory.notifyReplaced();
@@ -230,7 +231,7 @@ final class GoldenHistory {
         byte[] ram = m.memory.backing();
         for (int p = 0; p < pageCount; p++) {
             int off = p << GuestMemory.PAGE_SHIFT;
-            byte[] img = versionCount[p] == 0 ? null : imageAt(p, j);
+            byte[] img = imageAt(p, j);
             boolean same = img == null
                     ? Arrays.equals(ram, off, off + GuestMemory.PAGE_SIZE, base, off, off + GuestMemory.PAGE_SIZE)
                     : Arrays.equals(ram, off, off + GuestMemory.PAGE_SIZE, img, 0, GuestMemory.PAGE_SIZE);
