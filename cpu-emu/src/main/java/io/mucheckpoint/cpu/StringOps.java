@@ -55,6 +55,14 @@ final class StringOps {
                         done += n;
                         continue;
                     }
+                } else if (in.op == Op.SCAS || in.op == Op.CMPS) {
+                    int n = scan(c, in, budget - done);
+                    if (n > 0) {
+                        done += n;
+                        boolean zf = c.zf();
+                        if (in.rep == Insn.REP_E ? !zf : zf) break;
+                        continue;
+                    }
                 }
                 c.icount = start + done;
                 step(c, in);
@@ -190,6 +198,69 @@ final class StringOps {
         advance(c, EDI, am, down ? -bytes : bytes);
         c.r[ECX] = (c.r[ECX] & ~am) | ((c.r[ECX] - n) & am);
         return n;
+    }
+
+    /**
+     * REPE/REPNE SCAS and CMPS over the elements that lie in the current page(s): compares them
+     * straight from the TLB's host offsets up to the first element that ends the repetition, sets
+     * the flags from that last comparison, and returns how many iterations it retired; or returns 0
+     * when this iteration must take the element-by-element path (as {@link #bulk}). Only reads, so
+     * no write trap is involved. churn's verify loops (repe scasl) spent most of their time
+     * dispatching one element at a time.
+     */
+    private static int scan(Cpu c, Insn in, long budget) {
+        int am = in.eaMask;
+        int size = in.size;
+        boolean down = (c.eflags & DF) != 0;
+        long count = Math.min(c.r[ECX] & (am & 0xFFFFFFFFL), budget);
+        int di = c.r[EDI] & am;
+        int dLin = c.segBase[ES] + di;
+        int n = (int) Math.min(count, elementsInPage(dLin, size, down));
+        if (am == 0xFFFF) n = Math.min(n, elementsBeforeWrap(di, size, down));
+        boolean cmps = in.op == Op.CMPS;
+        int si = 0, sLin = 0;
+        if (cmps) {
+            si = c.r[ESI] & am;
+            sLin = c.segBase[in.seg] + si;
+            n = Math.min(n, elementsInPage(sLin, size, down));
+            if (am == 0xFFFF) n = Math.min(n, elementsBeforeWrap(si, size, down));
+        }
+        if (n < 2) return 0;
+        int bytes = n * size;
+        long dLow = (down ? di - (long) (n - 1) * size : di) & 0xFFFFFFFFL;
+        if (dLow + bytes > c.segRdEnd[ES]) return 0;
+        int dIdx = (dLin >>> 12) & TLB_MASK;
+        if (c.tlbRTag[dIdx] != ((dLin >>> 12) | c.rKey)) return 0;
+        int dHost = c.tlbROfs[dIdx] + dLin;
+        int sHost = 0;
+        if (cmps) {
+            long sLow = (down ? si - (long) (n - 1) * size : si) & 0xFFFFFFFFL;
+            if (sLow + bytes > c.segRdEnd[in.seg]) return 0;
+            int sIdx = (sLin >>> 12) & TLB_MASK;
+            if (c.tlbRTag[sIdx] != ((sLin >>> 12) | c.rKey)) return 0;
+            sHost = c.tlbROfs[sIdx] + sLin;
+        }
+        byte[] mem = c.mem;
+        int step = down ? -size : size;
+        boolean whileEqual = in.rep == Insn.REP_E;
+        int acc = cmps ? 0 : c.getReg(0, size);
+        int a = acc, b = 0, k = 0;
+        while (k < n) {
+            b = element(mem, dHost + k * step, size);
+            if (cmps) a = element(mem, sHost + k * step, size);
+            k++;
+            if ((a == b) != whileEqual) break;
+        }
+        c.alu(7, a, b, size);
+        int moved = k * step;
+        advance(c, EDI, am, moved);
+        if (cmps) advance(c, ESI, am, moved);
+        c.r[ECX] = (c.r[ECX] & ~am) | ((c.r[ECX] - k) & am);
+        return k;
+    }
+
+    private static int element(byte[] mem, int at, int size) {
+        return size == 4 ? (int) I32.get(mem, at) : size == 2 ? (short) I16.get(mem, at) & 0xFFFF : mem[at] & 0xFF;
     }
 
     private static int elementsInPage(int lin, int size, boolean down) {
