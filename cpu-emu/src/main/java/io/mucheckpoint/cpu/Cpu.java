@@ -533,7 +533,9 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         while (true) {
             if (shutdown) return Stop.SHUTDOWN;
             if (stopRequested) return Stop.REQUESTED;
-            if (!interruptShadow && (nmiPending || intrLine)) {
+            // Only when one will be taken: a line held high under CLI (the PIT's IRQ 0 while the
+            // Linux decompressor runs) must not cost every block a call, nor its chaining.
+            if (!interruptShadow && ((nmiPending && !nmiBlocked) || (intrLine && (eflags & IF) != 0 && pic != null))) {
                 acceptInterrupts();
                 if (shutdown) return Stop.SHUTDOWN;
             }
@@ -605,8 +607,8 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     private void acceptInterrupts() {
-        lastBlock = null;
         if (nmiPending && !nmiBlocked) {
+            lastBlock = null; // the handler is no successor of the block before it
             nmiPending = false;
             nmiBlocked = true;
             halted = false;
@@ -614,6 +616,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             return;
         }
         if (intrLine && (eflags & IF) != 0 && pic != null) {
+            lastBlock = null;
             int vector = pic.acknowledge() & 0xFF;
             halted = false;
             ControlTransfer.interrupt(this, vector, 0, false, ControlTransfer.KIND_EXTERNAL);
