@@ -70,9 +70,11 @@ final class RunSpeed {
     /** What the translator did: how much of the run it covered, and what that cost. */
     static String translationLine(io.mucheckpoint.cpu.TranslationStats t, long instructions) {
         if (!t.enabled() && t.made() == 0) return "  translation:  off (--translate off): every instruction interpreted\n";
-        return String.format(Locale.ROOT, "  translation:  %.1f %% of instructions ran translated; %,d blocks translated (after %d runs each),"
+        String after = t.dueAtEnd() == t.threshold() ? String.format(Locale.ROOT, "after %d runs each", t.threshold())
+                : String.format(Locale.ROOT, "after %d runs plus one per translation held, %d at the end", t.threshold(), t.dueAtEnd());
+        return String.format(Locale.ROOT, "  translation:  %.1f %% of instructions ran translated; %,d blocks translated (%s),"
                         + " %,d evicted, %,d declined, %.1f KiB of bytecode held, %.0f ms translating%n",
-                instructions == 0 ? 0.0 : 100.0 * t.translatedInstructions() / instructions, t.made(), t.threshold(), t.evicted(),
+                instructions == 0 ? 0.0 : 100.0 * t.translatedInstructions() / instructions, t.made(), after, t.evicted(),
                 t.declined(), t.liveBytes() / 1024.0, t.nanosTranslating() / 1e6);
     }
 }

@@ -741,7 +741,7 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     private Translation translationFor(Block b) {
         Translation t = b.translation;
         if (t != null || translations.threshold < 0) return t;
-        if (++b.executions < translations.threshold) return null;
+        if (++b.executions < translations.due) return null;
         return translations.translate(b, code);
     }
 
@@ -782,6 +782,11 @@ public final class Cpu extends AddressSpace implements MemoryClient {
      */
     public void setTranslationThreshold(int executions) {
         translations.setThreshold(executions);
+    }
+
+    /** {@code --translate on}, what users get: the default threshold, rising with the translations held. */
+    public void setTranslationOn() {
+        translations.setRisingThreshold();
     }
 
     /** Most blocks one translation may chain (1: each block its own translation). */

@@ -51,4 +51,29 @@ class TranslationCacheTest {
         assertTrue(s.made() >= (long) BLOCKS * ROUNDS, "every block of every round was translated: " + s);
         assertTrue(s.evicted() > 0, "the bound was reached and enforced: " + s);
     }
+
+    /**
+     * --translate on: a block is translated after the base threshold plus one run per translation
+     * held. Ten blocks, each a loop body run a set number of times: with k translations held, a
+     * block that ran 200 + k times is translated, one that ran 199 + k times is not.
+     */
+    @Test
+    void theDefaultThresholdRisesWithTheTranslationsHeld() {
+        TestMachine t = new TestMachine();
+        t.cpu.setTranslationOn();
+        int base = TranslationCache.DEFAULT_THRESHOLD;
+        for (int k = 0; k < 10; k++) {
+            int at = AT + k * 0x100;
+            int held = (k + 1) / 2; // blocks 0, 2, 4... were translated before block k runs
+            int runs = k % 2 == 0 ? base + held : base + held - 1;
+            // mov ecx, runs + 1; body: add eax, 1; dec ecx; jnz body; hlt. The first pass through the
+            // body belongs to the block that starts at the mov; the body's own block runs after it.
+            t.mem.poke(at, 0xB9);
+            t.write32(at + 1, runs + 1);
+            t.load(at + 5, 0x83, 0xC0, 0x01, 0x49, 0x75, 0xFA, 0xF4);
+            assertEquals(Cpu.Stop.HALTED, t.runAt(at, 10_000_000), "block " + k);
+            long made = t.cpu.translationStats().made();
+            assertEquals(held + (k % 2 == 0 ? 1 : 0), made, "block " + k + " ran " + runs + " times with " + held + " translations held");
+        }
+    }
 }
