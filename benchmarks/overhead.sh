@@ -53,8 +53,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp cli/target/vmm.jar "$tmp/vmm.jar"
 cp benchmarks/target/benchmarks.jar "$tmp/benchmarks.jar"
-mapfile -t jvm_options < <(grep -v '^#' jvm.options)
-vmm=(java "${jvm_options[@]}" -jar "$tmp/vmm.jar") # what ./vmm execs
+. benchmarks/vmm-command.sh
+vmm_command "$tmp/vmm.jar" # what ./vmm execs: sets vmm and jvm_options
 
 mkdir -p "$(dirname "$data")"
 if [ ! -s "$data" ]; then

@@ -58,8 +58,8 @@ command -v "$QEMU" >/dev/null || { echo "speed.sh: $QEMU is not installed (apt-g
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp cli/target/vmm.jar "$tmp/vmm.jar"
-mapfile -t jvm_options < <(grep -v '^#' jvm.options)
-vmm=(java "${jvm_options[@]}" -jar "$tmp/vmm.jar") # what ./vmm execs
+. benchmarks/vmm-command.sh
+vmm_command "$tmp/vmm.jar" # what ./vmm execs: sets vmm and jvm_options
 qemu_common=(-accel tcg -device isa-debug-exit,iobase=0xf4,iosize=4 -serial stdio -display none -no-reboot)
 
 mkdir -p "$(dirname "$data")"
