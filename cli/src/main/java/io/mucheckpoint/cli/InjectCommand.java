@@ -369,6 +369,9 @@ final class InjectCommand implements Callable<Integer> {
         try {
             if (previous != null) return CampaignJournal.append(previous);
             if (file != null) {
+                // A device or a pipe (--journal /dev/null, a FIFO) is written as it is: deleting it
+                // to create the journal afresh would replace a root user's /dev/null by a file.
+                if (Files.exists(file) && !Files.isRegularFile(file)) return CampaignJournal.createOn(file, header);
                 Files.deleteIfExists(file); // an empty file (checked before the golden run)
                 return CampaignJournal.create(file, header);
             }

@@ -49,6 +49,23 @@ class CampaignJournalTest {
         assertEquals(RESULTS, distinctResults(fullJournal), "every (cell, index) once");
     }
 
+    /**
+     * --journal naming something that is not a regular file (here a link to /dev/null, so that a
+     * regression deletes the link, never the device): it is written as it is, not deleted and
+     * created afresh, which replaced a root user's /dev/null by a file.
+     */
+    @Test
+    void aJournalThatIsADeviceIsWrittenNotReplaced() throws Exception {
+        Path link = dir.resolve("to-dev-null.jsonl");
+        Files.createSymbolicLink(link, Path.of("/dev/null"));
+        CliRun r = CliRun.of(new String[] {"inject", "quantum", "--append", "size=test", "--faults", "2", "--seed", "1",
+                "--journal", link.toString()});
+        assertEquals(0, r.status, r.toString());
+        assertTrue(Files.isSymbolicLink(link), "the link is still there");
+        assertEquals(Path.of("/dev/null"), Files.readSymbolicLink(link));
+        assertFalse(Files.isRegularFile(link), "it still leads to the device");
+    }
+
     @Test
     void fourShardsMergeIntoTheJsonAndTablesOfTheUnshardedRun() throws Exception {
         List<String> journals = new ArrayList<>();

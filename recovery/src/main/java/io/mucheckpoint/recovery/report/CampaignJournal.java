@@ -82,6 +82,13 @@ public final class CampaignJournal implements Closeable {
         return j;
     }
 
+    /** A journal written to {@code file} as it is, a device or a pipe (/dev/null, a FIFO), with its header written. */
+    public static CampaignJournal createOn(Path file, Map<String, Object> header) throws IOException {
+        CampaignJournal j = new CampaignJournal(file, Files.newOutputStream(file, StandardOpenOption.WRITE));
+        j.line(Json.write(header));
+        return j;
+    }
+
     /** Appends to the journal {@code c} was read from, after dropping its torn last line if it had one. */
     public static CampaignJournal append(Contents c) throws IOException {
         try (FileChannel ch = FileChannel.open(c.file(), StandardOpenOption.WRITE)) {
