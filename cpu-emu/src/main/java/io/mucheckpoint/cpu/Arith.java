@@ -89,6 +89,30 @@ final class Arith {
         }
     }
 
+    // SHL, SHR and SAR of 32 bits by a count of 1 to 31, for translations: the same results and
+    // flags as shift(), in methods small enough for C2 to inline (shift() as a whole is "hot method
+    // too big": 3 % of the Linux decompressor's samples were its calls).
+
+    static int shl32(Cpu c, int v, int count) {
+        int res = v << count;
+        int cf = (v >>> (32 - count)) & 1;
+        c.setFlagsSzp(res, 4, (cf != 0 ? CF : 0) | (((res >>> 31) ^ cf) != 0 ? OF : 0));
+        return res;
+    }
+
+    static int shr32(Cpu c, int v, int count) {
+        int res = v >>> count;
+        int cf = (v >>> (count - 1)) & 1;
+        c.setFlagsSzp(res, 4, (cf != 0 ? CF : 0) | (count == 1 && v < 0 ? OF : 0));
+        return res;
+    }
+
+    static int sar32(Cpu c, int v, int count) {
+        int res = v >> count;
+        c.setFlagsSzp(res, 4, ((v >> (count - 1)) & 1) != 0 ? CF : 0);
+        return res;
+    }
+
     private static void setCfOf(Cpu c, int cf, int of) {
         c.materializeFlags();
         c.eflags = (c.eflags & ~(CF | OF)) | (cf != 0 ? CF : 0) | (of != 0 ? OF : 0);

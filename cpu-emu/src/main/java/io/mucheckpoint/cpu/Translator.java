@@ -547,13 +547,26 @@ final class Translator {
             mv.visitVarInsn(Opcodes.ISTORE, T1);
         }
 
+        /** Arith's method for a 32-bit SHL/SAL, SHR or SAR (count 1 to 31 here), or null for the general one. */
+        private static String shift32(Insn in) {
+            if (in.size != 4) return null;
+            return switch (in.sub) {
+                case 4, 6 -> "shl32";
+                case 5 -> "shr32";
+                case 7 -> "sar32";
+                default -> null;
+            };
+        }
+
         private void shiftReg(Insn in) {
             if (in.imm >= 0 && (in.imm & 0x1F) == 0) { emittedSomething = false; return; }
             shiftCount(in);
             Label skip = new Label();
             iload(T1);
             mv.visitJumpInsn(Opcodes.IFEQ, skip);
-            setReg(in.d, in.size, () -> arith("shift", "(L" + CPU + ";IIII)I",
+            String fast = shift32(in);
+            if (fast != null) setReg(in.d, in.size, () -> arith(fast, "(L" + CPU + ";II)I", () -> { getReg(in.d, in.size); iload(T1); }));
+            else setReg(in.d, in.size, () -> arith("shift", "(L" + CPU + ";IIII)I",
                     () -> { iconst(in.sub); getReg(in.d, in.size); iload(T1); iconst(in.size); }));
             mv.visitLabel(skip);
         }
@@ -566,7 +579,9 @@ final class Translator {
             Label skip = new Label();
             iload(T1);
             mv.visitJumpInsn(Opcodes.IFEQ, skip);
-            wrAtEa(in, in.size, () -> arith("shift", "(L" + CPU + ";IIII)I",
+            String fast = shift32(in);
+            if (fast != null) wrAtEa(in, in.size, () -> arith(fast, "(L" + CPU + ";II)I", () -> { iload(T0); iload(T1); }));
+            else wrAtEa(in, in.size, () -> arith("shift", "(L" + CPU + ";IIII)I",
                     () -> { iconst(in.sub); iload(T0); iload(T1); iconst(in.size); }));
             mv.visitLabel(skip);
         }
