@@ -14,6 +14,60 @@ DETECTED = ("DETECTED_RECOVERED", "DETECTED_RECOVERED_ESCAPED", "DETECTED_NOT_RE
 OUTCOMES = [("NOT_ACTIVATED", "not activated"), ("MASKED", "masked"), ("DETECTED_RECOVERED", "detected, recovered"),
             ("DETECTED_RECOVERED_ESCAPED", "detected, recovered, wrong output escaped"), ("DETECTED_NOT_RECOVERED", "detected, not recovered"), ("SDC", "silent data corruption"), ("HANG", "hang")]
 
+def wilson(k, n, z=1.96):
+    """The 95 % Wilson score interval of k successes in n, in percent."""
+    if n == 0:
+        return (0.0, 0.0)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
+    return (100 * max(0.0, c - h), 100 * min(1.0, c + h))
+
+def cell(k, n):
+    lo, hi = wilson(k, n)
+    return f"{k:,} ({100.0 * k / n:.1f} %, {lo:.1f}–{hi:.1f})" if n else "–"
+
+def clean_command(cmd):
+    """The command as given, without the output files' paths and --workers (neither changes a result)."""
+    words, out, skip = cmd.split(), [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w in ("--json", "--journal", "--resume", "--workers", "--plot"):
+            skip = True
+            continue
+        if w.startswith(("--json=", "--journal=", "--resume=", "--workers=", "--plot=")):
+            continue
+        out.append(w)
+    return " ".join(out)
+
+TARGETS = [("REG", "the eight general registers"), ("EIP", "the instruction pointer"), ("EFLAGS", "the flags"),
+           ("SEG", "segment bases"), ("MEM", "memory, as raw upsets"), ("X87", "x87 registers"), ("CR", "CR0, CR3, CR4")]
+
+def by_target(docs):
+    """Outcomes per fault target over every campaign and bound."""
+    res = [x for d in docs for r in d["runs"] for x in r["results"]]
+    seen = sorted(set(x["target"] for x in res), key=lambda t: [k for k, _ in TARGETS].index(t) if t in [k for k, _ in TARGETS] else 99)
+    if len(seen) < 2:
+        return ""
+    lines = ["\n### By fault target\n", "Every injection of the suite, by where the fault went. 95 % Wilson intervals.\n",
+             "| outcome |" + "".join(f" {t.lower()} |" for t in seen), "|---|" + "---:|" * len(seen)]
+    n = {t: sum(1 for x in res if x["target"] == t) for t in seen}
+    for key, label in OUTCOMES:
+        lines.append(f"| {label} |" + "".join(f" {cell(sum(1 for x in res if x['target'] == t and x['outcome'] == key), n[t])} |" for t in seen))
+    lines.append("| injections |" + "".join(f" {n[t]:,} |" for t in seen))
+    row = "| **recovered, no wrong byte shown, of detected** |"
+    for t in seen:
+        det = sum(1 for x in res if x["target"] == t and x["outcome"] in DETECTED)
+        rec = sum(1 for x in res if x["target"] == t and x["outcome"] == "DETECTED_RECOVERED")
+        row += f" {cell(rec, det)} |" if det else " – (none detected) |"
+    lines.append(row)
+    named = "; ".join(f"{t.lower()}: {dict(TARGETS).get(t, t)}" for t in seen)
+    lines.append(f"\n({named}.)\n")
+    return "\n".join(lines) + "\n"
+
 def ms(ns):
     return "0" if ns == 0 else ("%g ms" % (ns / 1e6))
 
@@ -32,11 +86,11 @@ def suite_summary(docs):
     def count(b, key):
         return sum(r["summary"]["outcomes"].get(key, NONE)["count"] for d in docs for r in d["runs"] if r["latencyNanos"] == b)
     for key, label in OUTCOMES:
-        lines.append(f"| {label} |" + "".join(f" {count(b, key)} ({100.0 * count(b, key) / total:.1f} %) |" for b in bounds))
+        lines.append(f"| {label} |" + "".join(f" {cell(count(b, key), total)} |" for b in bounds))
     row = "| **recovered, no wrong byte shown, of detected** |"
     for b in bounds:
         rec, det = count(b, "DETECTED_RECOVERED"), sum(count(b, k) for k in DETECTED)
-        row += f" {100.0 * rec / det:.1f} % of {det} |" if det else " – |"
+        row += f" {cell(rec, det)} of {det:,} |" if det else " – |"
     lines.append(row)
     def results(b):
         return [x for d in docs for r in d["runs"] if r["latencyNanos"] == b for x in r["results"]]
@@ -78,11 +132,16 @@ def main(paths):
     out.append("*Activation* says whether the corrupted location was read before it was overwritten (memory: watched "
                "exactly; processor state: compared in lockstep with a golden copy for up to 100,000 instructions). "
                "A fault that is *not activated* cannot affect the run; *masked* ones were used but did not change the output.\n")
+    out.append("What output commit (`--output-commit latency`) changes, on a small campaign, and what it costs: "
+               "[output-commit.md](output-commit.md). How campaigns are made cheap, journaled, resumed and sharded: "
+               "[campaigns.md](campaigns.md). Checkpoint corruption, error latency and recovery cost: "
+               "[recovery-measurements.md](recovery-measurements.md).\n")
     docs = [json.load(open(p)) for p in paths]
     if len(docs) > 1:
         out.append(suite_summary(docs))
+        out.append(by_target(docs))
     for p, d in zip(paths, docs):
-        cmd = d.get("command") or ("vmm inject %s --faults %d --seed %d --target %s --bits %d --keep %d --interval %s%s --json %s" % (
+        cmd = clean_command(d["command"]) if d.get("command") else ("vmm inject %s --faults %d --seed %d --target %s --bits %d --keep %d --interval %s%s --json %s" % (
             d["workload"], d["faults"], d["seed"], d["target"], d["bits"], d["keep"], d["interval"],
             (" --sweep-latency " + ",".join(ms(r["latencyNanos"]).replace(" ", "") for r in d["runs"])) if len(d["runs"]) > 1 else
             (" --latency " + ms(d["runs"][0]["latencyNanos"]).replace(" ", "")), p))
