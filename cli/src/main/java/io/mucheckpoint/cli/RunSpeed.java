@@ -53,6 +53,11 @@ final class RunSpeed {
                     n, machine.clock.toNanos(machine.clock.now()) / 1e9, hostNanos / 1e9, n / (hostNanos / 1e3)));
         }
         b.append(translationLine(machine.cpu.translationStats(), n));
+        long flushes = machine.cpu.codeCacheFlushes();
+        if (flushes > 0) {
+            b.append(String.format(Locale.ROOT, "  code cache:   emptied %,d times for holding over %,d decoded instructions%n",
+                    flushes, io.mucheckpoint.cpu.Cpu.CODE_CACHE_INSTRUCTIONS));
+        }
         double sinceStart = Duration.between(processStart, Instant.now()).toNanos() / 1e9;
         long w = icountAtWarmup;
         if (w < 0) {

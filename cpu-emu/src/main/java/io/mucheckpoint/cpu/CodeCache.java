@@ -18,6 +18,8 @@ final class CodeCache {
     private final Map<Long, Block> blocks = new HashMap<>();
     private final Map<Integer, List<Block>> byPage = new HashMap<>();
     private final PhysicalMemory memory;
+    /** Instructions in the live blocks (what the cache's memory grows with). */
+    private long instructions;
 
     CodeCache(PhysicalMemory memory) {
         this.memory = memory;
@@ -45,6 +47,7 @@ final class CodeCache {
         Block old = blocks.get(key(b.phys, b.code32));
         if (old != null) remove(old);
         blocks.put(key(b.phys, b.code32), b);
+        instructions += b.count;
         table[slot(b.phys, b.code32) & TABLE_MASK] = b;
         register(b.firstPage, b);
         if (b.lastPage != b.firstPage) register(b.lastPage, b);
@@ -82,7 +85,8 @@ final class CodeCache {
 
     private void remove(Block b) {
         b.valid = false;
-        blocks.remove(key(b.phys, b.code32));
+        Block gone = blocks.remove(key(b.phys, b.code32));
+        if (gone != null) instructions -= gone.count;
         int s = slot(b.phys, b.code32) & TABLE_MASK;
         if (table[s] == b) table[s] = null;
         unregister(b.firstPage, b);
@@ -103,11 +107,16 @@ final class CodeCache {
         for (Block b : blocks.values()) b.valid = false;
         for (Integer page : byPage.keySet()) memory.watchCode(page, false);
         blocks.clear();
+        instructions = 0;
         byPage.clear();
         java.util.Arrays.fill(table, null);
     }
 
     int size() {
         return blocks.size();
+    }
+
+    long instructions() {
+        return instructions;
     }
 }

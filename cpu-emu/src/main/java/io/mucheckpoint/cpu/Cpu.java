@@ -706,8 +706,30 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         }
         Insn[] insns = java.util.Arrays.copyOf(buf, n);
         Block b = new Block(phys, code32, insns, n, terminates, firstPage, lastPage, endPhys, entry);
+        if (code.instructions() + n > CODE_CACHE_INSTRUCTIONS) flushCode();
         code.add(b);
         return b;
+    }
+
+    /**
+     * The decoded instructions the code cache holds before it is emptied (as QEMU empties its
+     * translation cache when full): about 100 MB of decoded form. A guest that runs through data
+     * decodes a new block at almost every step; a flipped ESP in astar (campaign injection 356 of
+     * the suite) filled a 6 GB heap in seconds. The Linux boot holds far fewer.
+     */
+    public static final long CODE_CACHE_INSTRUCTIONS = 1_000_000;
+    private long codeFlushes;
+
+    /** How often the code cache was emptied for holding more than {@link #CODE_CACHE_INSTRUCTIONS}. */
+    public long codeCacheFlushes() {
+        return codeFlushes;
+    }
+
+    private void flushCode() {
+        codeFlushes++;
+        code.clear(); // voids every block, and their translations with them
+        translations.clear();
+        lastBlock = null;
     }
 
     int fetchPages;

@@ -76,4 +76,22 @@ class TranslationCacheTest {
             assertEquals(held + (k % 2 == 0 ? 1 : 0), made, "block " + k + " ran " + runs + " times with " + held + " translations held");
         }
     }
+
+    /**
+     * A guest that runs through megabytes of data decodes a new block at every step: the decoded
+     * code stays within its bound (the cache is emptied when full) and the run is right. Here
+     * 2,621,441 instructions of {@code add [eax], al} (bytes 00 00) with EAX = 0x101, so AL = 1,
+     * then HLT: the byte at 0x101 ends as the count modulo 256, computed here.
+     */
+    @Test
+    void decodedCodeStaysBoundedWhenTheGuestRunsThroughData() {
+        TestMachine t = new TestMachine(8 << 20);
+        int from = 0x100000, count = 2_621_441, hlt = from + 2 * count;
+        t.mem.poke(hlt, 0xF4); // the rest is zeros: add [eax], al
+        t.cpu.setReg(Cpu.EAX, 0x101); // AL = 1, and the byte it is added to is at 0x101
+        assertEquals(Cpu.Stop.HALTED, t.runAt(from, 10_000_000));
+        assertEquals(count & 0xFF, t.mem.peek(0x101), "the byte was added to once per instruction");
+        assertTrue(t.cpu.codeCacheFlushes() > 0, "the cache filled up and was emptied");
+        assertTrue(t.cpu.code.instructions() <= Cpu.CODE_CACHE_INSTRUCTIONS, t.cpu.code.instructions() + " decoded instructions held");
+    }
 }
