@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,7 +50,13 @@ class LauncherTest {
     private record Result(int status, String out, String err) {}
 
     private Result run(Path root) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("bash", root.resolve("vmm").toString(), "workloads");
+        return run(root, "workloads");
+    }
+
+    private Result run(Path root, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bash", root.resolve("vmm").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().put("PATH", tmp.resolve("bin") + ":" + System.getenv("PATH"));
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -109,5 +117,19 @@ class LauncherTest {
         assertEquals(0, third.status(), third.toString());
         assertEquals(2, Files.readAllLines(tmp.resolve("made")).size(), "made again for the newer jar");
         assertTrue(third.out().contains("-XX:SharedArchiveFile=" + jsa), third.out());
+    }
+
+    /** C2 where translated code runs (run, console), C1 only where the interpreter does (--translate off, inject). */
+    @Test
+    void theInterpreterRunsWithC1OnlyAndTranslatedCodeWithC2() throws Exception {
+        Path root = launcher("mkdir -p cli/target && touch cli/target/vmm.jar\n");
+        run(root); // the first build
+        String c1 = "-XX:TieredStopAtLevel=1";
+        assertFalse(run(root, "run", "compress").out().contains(c1));
+        assertFalse(run(root, "-v", "console", "--translate", "all").out().contains(c1));
+        assertTrue(run(root, "run", "compress", "--translate", "off").out().contains(c1));
+        assertTrue(run(root, "run", "--translate=off", "compress").out().contains(c1));
+        assertTrue(run(root, "inject", "quantum", "--faults", "4").out().contains(c1));
+        assertFalse(run(root, "inject", "quantum", "--translate", "on").out().contains(c1));
     }
 }
