@@ -59,7 +59,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp cli/target/vmm.jar "$tmp/vmm.jar"
 . benchmarks/vmm-command.sh
-vmm_command "$tmp/vmm.jar" "$translate" # what ./vmm execs: sets vmm and jvm_options
+vmm_command "$tmp/vmm.jar" # what ./vmm execs: sets vmm and jvm_options
 qemu_common=(-accel tcg -device isa-debug-exit,iobase=0xf4,iosize=4 -serial stdio -display none -no-reboot)
 
 mkdir -p "$(dirname "$data")"

@@ -90,46 +90,4 @@ class LauncherTest {
         assertTrue(r.err().endsWith("vmm: the build failed (output above)\n"), r.err());
         assertEquals("", r.out());
     }
-
-    /**
-     * The class-data archive: made once for a jar (the stand-in java writes the file that
-     * -XX:ArchiveClassesAtExit names), then given to every run; made again when the jar is newer.
-     */
-    @Test
-    void aClassDataArchiveIsMadeOncePerJarAndThenUsed() throws Exception {
-        Path root = launcher("mkdir -p cli/target && touch cli/target/vmm.jar\n");
-        Path bin = tmp.resolve("bin");
-        Files.writeString(bin.resolve("java"), String.join("\n", "#!/usr/bin/env bash",
-                "for a in \"$@\"; do case $a in -XX:ArchiveClassesAtExit=*) echo made >> \"" + tmp.resolve("made") + "\"; echo archive > \"${a#*=}\"; exit 124;; esac; done",
-                "echo \"java $*\"", ""));
-        Result first = run(root);
-        assertEquals(0, first.status(), first.toString());
-        Path jsa = root.resolve("cli/target/vmm.jsa");
-        assertTrue(Files.exists(jsa), "the archive was made");
-        assertTrue(first.out().contains("-XX:SharedArchiveFile=" + jsa), first.out());
-        Result second = run(root);
-        assertTrue(second.out().contains("-XX:SharedArchiveFile=" + jsa), second.out());
-        assertEquals(1, Files.readAllLines(tmp.resolve("made")).size(), "made once");
-        // The jar rebuilt after the archive was made: the archive is older than the jar.
-        Files.setLastModifiedTime(jsa, java.nio.file.attribute.FileTime.fromMillis(
-                Files.getLastModifiedTime(root.resolve("cli/target/vmm.jar")).toMillis() - 10_000));
-        Result third = run(root);
-        assertEquals(0, third.status(), third.toString());
-        assertEquals(2, Files.readAllLines(tmp.resolve("made")).size(), "made again for the newer jar");
-        assertTrue(third.out().contains("-XX:SharedArchiveFile=" + jsa), third.out());
-    }
-
-    /** C2 where translated code runs (run, console), C1 only where the interpreter does (--translate off, inject). */
-    @Test
-    void theInterpreterRunsWithC1OnlyAndTranslatedCodeWithC2() throws Exception {
-        Path root = launcher("mkdir -p cli/target && touch cli/target/vmm.jar\n");
-        run(root); // the first build
-        String c1 = "-XX:TieredStopAtLevel=1";
-        assertFalse(run(root, "run", "compress").out().contains(c1));
-        assertFalse(run(root, "-v", "console", "--translate", "all").out().contains(c1));
-        assertTrue(run(root, "run", "compress", "--translate", "off").out().contains(c1));
-        assertTrue(run(root, "run", "--translate=off", "compress").out().contains(c1));
-        assertTrue(run(root, "inject", "quantum", "--faults", "4").out().contains(c1));
-        assertFalse(run(root, "inject", "quantum", "--translate", "on").out().contains(c1));
-    }
 }
