@@ -150,19 +150,10 @@ final class StringOps {
         int am = in.eaMask;
         int size = in.size;
         boolean down = (c.eflags & DF) != 0;
-        long count = Math.min(c.r[ECX] & (am & 0xFFFFFFFFL), budget);
-        int di = c.r[EDI] & am;
-        int dLin = c.segBase[ES] + di;
-        int n = (int) Math.min(count, elementsInPage(dLin, size, down));
-        if (am == 0xFFFF) n = Math.min(n, elementsBeforeWrap(di, size, down));
-        int si = 0, sLin = 0;
         boolean movs = in.op == Op.MOVS;
-        if (movs) {
-            si = c.r[ESI] & am;
-            sLin = c.segBase[in.seg] + si;
-            n = Math.min(n, elementsInPage(sLin, size, down));
-            if (am == 0xFFFF) n = Math.min(n, elementsBeforeWrap(si, size, down));
-        }
+        int n = pageRun(c, in, budget, movs);
+        int di = c.r[EDI] & am, dLin = c.segBase[ES] + di;
+        int si = c.r[ESI] & am, sLin = c.segBase[in.seg] + si;
         if (n < 2) return 0;
         int bytes = n * size;
         long dLow = (down ? di - (long) (n - 1) * size : di) & 0xFFFFFFFFL;
@@ -212,19 +203,10 @@ final class StringOps {
         int am = in.eaMask;
         int size = in.size;
         boolean down = (c.eflags & DF) != 0;
-        long count = Math.min(c.r[ECX] & (am & 0xFFFFFFFFL), budget);
-        int di = c.r[EDI] & am;
-        int dLin = c.segBase[ES] + di;
-        int n = (int) Math.min(count, elementsInPage(dLin, size, down));
-        if (am == 0xFFFF) n = Math.min(n, elementsBeforeWrap(di, size, down));
         boolean cmps = in.op == Op.CMPS;
-        int si = 0, sLin = 0;
-        if (cmps) {
-            si = c.r[ESI] & am;
-            sLin = c.segBase[in.seg] + si;
-            n = Math.min(n, elementsInPage(sLin, size, down));
-            if (am == 0xFFFF) n = Math.min(n, elementsBeforeWrap(si, size, down));
-        }
+        int n = pageRun(c, in, budget, cmps);
+        int di = c.r[EDI] & am, dLin = c.segBase[ES] + di;
+        int si = c.r[ESI] & am, sLin = c.segBase[in.seg] + si;
         if (n < 2) return 0;
         int bytes = n * size;
         long dLow = (down ? di - (long) (n - 1) * size : di) & 0xFFFFFFFFL;
@@ -257,6 +239,27 @@ final class StringOps {
         if (cmps) advance(c, ESI, am, moved);
         c.r[ECX] = (c.r[ECX] & ~am) | ((c.r[ECX] - k) & am);
         return k;
+    }
+
+    /**
+     * How many of the repetition's next iterations stay within the current page of ES:EDI (and of
+     * the source's ESI when {@code withSource}), within ECX, the budget and a 16-bit offset's wrap:
+     * the elements {@link #bulk} and {@link #scan} may take at once.
+     */
+    private static int pageRun(Cpu c, Insn in, long budget, boolean withSource) {
+        int am = in.eaMask;
+        int size = in.size;
+        boolean down = (c.eflags & DF) != 0;
+        long count = Math.min(c.r[ECX] & (am & 0xFFFFFFFFL), budget);
+        int di = c.r[EDI] & am;
+        int n = (int) Math.min(count, elementsInPage(c.segBase[ES] + di, size, down));
+        if (am == 0xFFFF) n = Math.min(n, elementsBeforeWrap(di, size, down));
+        if (withSource) {
+            int si = c.r[ESI] & am;
+            n = Math.min(n, elementsInPage(c.segBase[in.seg] + si, size, down));
+            if (am == 0xFFFF) n = Math.min(n, elementsBeforeWrap(si, size, down));
+        }
+        return n;
     }
 
     private static int element(byte[] mem, int at, int size) {
