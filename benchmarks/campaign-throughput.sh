@@ -9,7 +9,8 @@
 # excluded). Injections per hour per core are computed from the injection phase at --workers 1
 # (one core busy); the report prints the median of the per-pair ratios and their range.
 # WORKLOADS="a b" limits the suite; VMM="java -jar F" runs a fixed build instead of ./vmm;
-# BEFORE_VMM="java -jar OLD" makes "before" that build as it is (e.g. one from before issue 18), without the flags.
+# BEFORE_VMM="java -jar OLD" makes "before" that build as it is (e.g. one from before issue 18), without the flags;
+# AFTER_ARGS="--prune def-use" gives "after" alone more arguments (def-use pruning against none of the shortcuts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 faults=${1:-40}
@@ -29,6 +30,7 @@ for w in ${WORKLOADS:-$($vmm workloads | awk '{print $1}')}; do
   for p in $(seq 1 "$pairs"); do
     for mode in before after; do
       flags=(--journal "$tmp/journal-$w-$mode-$p.jsonl")
+      [ "$mode" = after ] && [ -n "${AFTER_ARGS:-}" ] && read -r -a more <<< "$AFTER_ARGS" && flags+=("${more[@]}")
       cmd=$vmm
       if [ "$mode" = before ]; then
         if [ -n "${BEFORE_VMM:-}" ]; then cmd=$BEFORE_VMM; flags=(); else flags+=(--no-fast-forward --no-convergence); fi

@@ -102,6 +102,13 @@ final class InjectCommand implements Callable<Integer> {
                     "whole state is the golden run's again (the results are the same; this is slower)."})
     boolean noConvergence;
 
+    @Option(names = "--prune", paramLabel = "MODE",
+            description = {"def-use: first run the golden run once more to find the RAM bytes and x87 registers that are",
+                    "never read again after a fault strikes them (overwritten first, or never touched), and record those",
+                    "injections without running them, as the \"not activated\" their runs give (the results are the same;",
+                    "registers, control registers and stuck-at faults still run). none (default): run every injection."})
+    String prune = "none";
+
     @Option(names = "--workers", paramLabel = "N", description = "Parallel injections (default: the number of cores).")
     Integer workers;
 
@@ -145,6 +152,7 @@ final class InjectCommand implements Callable<Integer> {
         if (!spec.commandLine().getParseResult().hasMatchedOption("--translate")) guest.translate = "off";
         guest.applyTranslate(); // a campaign restored from a snapshot makes no image, which would apply it
         if (faults < 1) throw new VmmException(ExitStatus.USAGE, "--faults must be at least 1");
+        if (!prune.equals("def-use") && !prune.equals("none")) throw new VmmException(ExitStatus.USAGE, "--prune takes def-use or none, not '" + prune + "'");
         try {
             new FaultPlan(seed, target, bits, 2, new int[] {0}, memoryFault, stuckAt); // bad --target and the like, before the golden run
         } catch (IllegalArgumentException e) {
@@ -206,7 +214,7 @@ final class InjectCommand implements Callable<Integer> {
         try {
             err.println("vmm: golden run of " + name + "...");
             first = new Campaign(start, base.withLatencyNanos(latencies.get(0)), watchdogNanos).withOutputCommit(held)
-                    .withFastForward(!noFastForward, !noConvergence);
+                    .withFastForward(!noFastForward, !noConvergence).withPruning(prune.equals("def-use"));
         } catch (LoadException e) {
             throw new VmmException(ExitStatus.BAD_IMAGE, e.getMessage());
         } catch (IllegalStateException e) {
@@ -260,7 +268,7 @@ final class InjectCommand implements Callable<Integer> {
                             : base.withKeep(cell.keep()).withLatencyNanos(cell.latencyNanos());
                     Campaign c = li == 0 && (sweepKeep == null || sweepKeep.isEmpty()) ? first
                             : new Campaign(start, cfg, watchdogNanos).withConsolePatterns(patterns).withOutputCommit(held)
-                                    .withFastForward(!noFastForward, !noConvergence);
+                                    .withFastForward(!noFastForward, !noConvergence).withPruning(prune.equals("def-use"));
                     if (!noFastForward && c.fastForwardUnavailable() != null && !toldAfresh) {
                         toldAfresh = true;
                         err.println("vmm: every injection boots afresh: " + c.fastForwardUnavailable());
@@ -411,9 +419,10 @@ final class InjectCommand implements Callable<Integer> {
     /** How much running fast-forward and convergence saved, against booting each injection and running it to its end. */
     static String effortLine(Campaign.Effort e, int injections) {
         long all = e.instructionsRun() + e.instructionsSkipped() + e.instructionsAvoided();
-        return String.format(Locale.ROOT, "%d of %d injections started from a golden checkpoint, %d stopped at convergence; "
+        return String.format(Locale.ROOT, "%d of %d injections started from a golden checkpoint, %d stopped at convergence%s; "
                         + "%,d instructions run, %.1f%% of the %,d a run of each from boot to end takes", e.fastForwarded(), injections,
-                e.converged(), e.instructionsRun(), all == 0 ? 100.0 : 100.0 * e.instructionsRun() / all, all);
+                e.converged(), e.pruned() > 0 ? ", " + e.pruned() + " decided by def-use without running" : "",
+                e.instructionsRun(), all == 0 ? 100.0 : 100.0 * e.instructionsRun() / all, all);
     }
 
     /** The console detector's patterns: as --console-detect says, the Linux ones for a Linux guest, else none. */

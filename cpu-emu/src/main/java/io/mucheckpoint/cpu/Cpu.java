@@ -286,6 +286,14 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         return fpu.registerBits(reg, signExponent);
     }
 
+    /**
+     * How many x87 instructions this processor has started since it was made (the only readers of
+     * the x87 registers): a campaign's def-use probe compares it before and after a point.
+     */
+    public long x87Instructions() {
+        return fpu.executed();
+    }
+
     /** Flips bits of x87 physical register {@code reg} (see {@link #fpuRegisterBits}), for fault injection. */
     public void flipFpuRegister(int reg, boolean signExponent, long mask) {
         fpu.flipRegister(reg, signExponent, mask);
@@ -508,6 +516,12 @@ public final class Cpu extends AddressSpace implements MemoryClient {
             execLimit = 0; // finish the current instruction, then leave the stale block
             currentBlockVoided = true; // a REP instruction stops after this iteration (StringOps)
         }
+    }
+
+    @Override
+    public void accessPathsChanged() {
+        flushTlb();
+        execLimit = 0;
     }
 
     @Override

@@ -63,6 +63,11 @@ final class Fpu {
     private final long[] sig = new long[8];
     private int fip, fcs, fdp, fds, fop;
     private final X87Float x = new X87Float();
+    /**
+     * x87 instructions started, whether or not they completed: every read of the registers is one of
+     * them (this processor has no MMX or FXSAVE). Not state: a machine restored keeps counting.
+     */
+    private long executed;
 
     void reset() {
         control = 0x037F;
@@ -72,6 +77,10 @@ final class Fpu {
         java.util.Arrays.fill(se, 0);
         java.util.Arrays.fill(sig, 0);
         fip = fcs = fdp = fds = fop = 0;
+    }
+
+    long executed() {
+        return executed;
     }
 
     long registerBits(int reg, boolean signExponent) {
@@ -289,6 +298,7 @@ final class Fpu {
     // --- dispatch -------------------------------------------------------------------------------
 
     void execute(Cpu c, Insn in) {
+        executed++;
         if ((c.cr0 & (AddressSpace.CR0_EM | AddressSpace.CR0_TS)) != 0) throw CpuFault.of(CpuFault.NM);
         int op = in.imm & 0x7FF;
         int esc = op >> 8;

@@ -10,4 +10,11 @@ public interface MemoryClient {
 
     /** All of guest memory may have changed (a rollback or a restore): drop every cached translation and decode. */
     void memoryReplaced();
+
+    /**
+     * The direct access granted to some pages by {@link PhysicalMemory#readBase} or
+     * {@link PhysicalMemory#writeBase} is withdrawn (their accesses are now to be heard one by one):
+     * drop cached TLB entries. Decoded code stays valid.
+     */
+    void accessPathsChanged();
 }

@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -42,6 +43,9 @@ public final class Campaign {
     private long[] goldenDisks;
     private boolean fastForward = true;
     private boolean convergence = true;
+    private boolean prune;
+    /** What the def-use probe decided for the injections {@link #run} is running. */
+    private volatile Map<Fault, DefUseProbe.Decision> decided = Map.of();
     private final Effort effort = new Effort();
 
     /** {@code watchdogNanos} that asks for a watchdog sized from the golden run. */
@@ -201,6 +205,16 @@ public final class Campaign {
     }
 
 
+    /**
+     * With {@code on}, {@link #run} first runs the golden run once more to find the injections whose
+     * corrupted location is never read again ({@link DefUseProbe}), and gives those the result their
+     * run to the end gives without running them (CampaignPruneTest).
+     */
+    public Campaign withPruning(boolean on) {
+        this.prune = on;
+        return this;
+    }
+
     /** What the injections cost, against what booting and running each to its end would have. */
     public Effort effort() {
         return effort;
@@ -213,6 +227,7 @@ public final class Campaign {
         private final java.util.concurrent.atomic.AtomicLong avoided = new java.util.concurrent.atomic.AtomicLong();
         private final AtomicInteger fastForwarded = new AtomicInteger();
         private final AtomicInteger converged = new AtomicInteger();
+        private final AtomicInteger pruned = new AtomicInteger();
 
         /** Guest instructions the injections executed (re-executions after rollbacks included). */
         public long instructionsRun() {
@@ -235,6 +250,11 @@ public final class Campaign {
 
         public int converged() {
             return converged.get();
+        }
+
+        /** Injections the def-use probe decided, which did not run at all. */
+        public int pruned() {
+            return pruned.get();
         }
     }
 
@@ -341,6 +361,11 @@ public final class Campaign {
      * {@code indices}; after {@link #stop}, the finished ones only: exactly those {@code finished} heard.
      */
     public List<Result> run(FaultPlan plan, int[] indices, int workers, java.util.function.Consumer<Result> finished) throws Exception {
+        if (prune && !stopping) {
+            List<Fault> faults = new ArrayList<>();
+            for (int index : indices) faults.add(plan.fault(index));
+            decided = DefUseProbe.run(start, checkpoints, golden, faults);
+        }
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, workers), r -> {
             Thread t = new Thread(r, "injection");
             t.setDaemon(true);
@@ -351,7 +376,8 @@ public final class Campaign {
             for (int index : indices) {
                 futures.add(pool.submit(() -> {
                     if (stopping) return null;
-                    Result res = inject(index, plan.fault(index), null);
+                    Result res = decidedResult(index, plan.fault(index));
+                    if (res == null) res = inject(index, plan.fault(index), null);
                     if (res != null) finished.accept(res);
                     return res;
                 }));
@@ -365,6 +391,21 @@ public final class Campaign {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * The result of an injection the def-use probe decided, or null: "not activated", and the rest of
+     * what its run to the end reports, which is the golden run's (no detection, the golden output,
+     * the golden exit) and, for the trace, when and into what the fault struck.
+     */
+    private Result decidedResult(int index, Fault fault) {
+        DefUseProbe.Decision d = decided.get(fault);
+        if (d == null) return null;
+        effort.pruned.incrementAndGet();
+        effort.avoided.addAndGet(golden.instructions() - golden.startIcount());
+        Trace trace = new Trace(d.injectedNanos(), d.firstSharing(), -1, -1, null, -1, -1, -1, 0, 0, 0);
+        return new Result(index, fault, d.activation(), Outcome.NOT_ACTIVATED, 0, 0, 0, golden.instructions(),
+                new RunResult(RunResult.Kind.EXIT, golden.exitStatus(), golden.exitMessage()).message(), trace);
     }
 
     /** Instructions between looks at {@link #stop}. */

@@ -51,6 +51,9 @@ public final class GuestMemory implements PhysicalMemory {
     private AccessWatch watch;
     private int watchAddr = -1;
     private MemoryClient client;
+    private AccessListener accessListener;
+    /** Pages whose every access {@link #accessListener} hears (null without a listener). */
+    private long[] heardPages;
     private UpsetListener upsetListener;
     private boolean warnedRomWrite;
     /** Pages whose dirty bit was set since the last drain, in order (null: not kept; see {@link #keepDirtyList}). */
@@ -66,6 +69,16 @@ public final class GuestMemory implements PhysicalMemory {
 
         /** The byte was overwritten. */
         void written();
+    }
+
+    /**
+     * Hears every access to the pages it listens to, from any side: the CPU (data and instruction
+     * fetch) and devices (a campaign's def-use probe, which follows many bytes at once).
+     */
+    @FunctionalInterface
+    public interface AccessListener {
+        /** Bytes {@code [paddr, paddr+size)} were read or, with {@code write}, written. */
+        void accessed(int paddr, int size, boolean write);
     }
 
     /** Hears every {@link #upset} (the history of a machine put back in place needs them). */
@@ -134,6 +147,7 @@ public final class GuestMemory implements PhysicalMemory {
     @Override
     public int readBase(int page) {
         if (page == (watchAddr >>> PAGE_SHIFT) && watch != null) return -1;
+        if (heardPages != null && heard(page)) return -1;
         if (page >= 0 && page < ramPages && !hiddenByRom(page)) return page << PAGE_SHIFT;
         int rom = romOffset(page << PAGE_SHIFT);
         return rom >= 0 ? ramSize + (rom & ~(PAGE_SIZE - 1)) : -1;
@@ -143,6 +157,7 @@ public final class GuestMemory implements PhysicalMemory {
     public int writeBase(int page) {
         if (page < 0 || page >= ramPages || hiddenByRom(page) || bit(watched, page)) return -1;
         if (watch != null && page == (watchAddr >>> PAGE_SHIFT)) return -1;
+        if (heardPages != null && bit(heardPages, page)) return -1;
         prepareWrite(page);
         return page << PAGE_SHIFT;
     }
@@ -150,6 +165,7 @@ public final class GuestMemory implements PhysicalMemory {
     @Override
     public int read(int paddr, int size) {
         if (watch != null && watchAddr - paddr >= 0 && watchAddr - paddr < size) watch.read();
+        if (heardPages != null) hear(paddr, size, false);
         int v = 0;
         for (int i = 0; i < size; i++) v |= readByte(paddr + i) << (8 * i);
         return v;
@@ -173,6 +189,7 @@ public final class GuestMemory implements PhysicalMemory {
         prepareWrite(page);
         for (int i = 0; i < size; i++) backing[paddr + i] = (byte) (value >>> (8 * i));
         if (watch != null && watchAddr - paddr >= 0 && watchAddr - paddr < size) watch.written();
+        if (heardPages != null) hear(paddr, size, true);
         if (bit(watched, page) && client != null) client.codeModified(paddr, size);
     }
 
@@ -218,6 +235,41 @@ public final class GuestMemory implements PhysicalMemory {
         watch = w;
         watchAddr = w == null ? -1 : paddr;
         if (client != null) client.memoryReplaced(); // drop direct TLB entries for the page
+    }
+
+    /**
+     * Makes {@code l} hear every access to the pages {@link #listenTo} names from now on (none yet),
+     * or, with null, stops. Independent of {@link #setAccessWatch}.
+     */
+    public void setAccessListener(AccessListener l) {
+        accessListener = l;
+        heardPages = l == null ? null : new long[(ramPages + 63) >>> 6];
+        if (client != null) client.accessPathsChanged();
+    }
+
+    /** Starts or stops hearing the accesses to RAM page {@code page} (needs an {@link #setAccessListener}). */
+    public void listenTo(int page, boolean on) {
+        if (heardPages == null) throw new IllegalStateException("no access listener");
+        if (page < 0 || page >= ramPages || bit(heardPages, page) == on) return;
+        setBit(heardPages, page, on);
+        if (on && client != null) client.accessPathsChanged();
+    }
+
+    /**
+     * Drops decoded code over {@code [paddr, paddr+len)} as a write there would, changing nothing
+     * else: what a fault's injection does to the processor's view, without the fault.
+     */
+    public void dropDecodedCode(int paddr, int len) {
+        int page = paddr >>> PAGE_SHIFT;
+        if (page >= 0 && page < ramPages && bit(watched, page) && client != null) client.codeModified(paddr, len);
+    }
+
+    private boolean heard(int page) {
+        return page >= 0 && page < ramPages && bit(heardPages, page);
+    }
+
+    private void hear(int paddr, int size, boolean write) {
+        if (heard(paddr >>> PAGE_SHIFT) || heard((paddr + size - 1) >>> PAGE_SHIFT)) accessListener.accessed(paddr, size, write);
     }
 
     @Override
@@ -419,6 +471,7 @@ public final class GuestMemory implements PhysicalMemory {
     public void writePage(int page, byte[] src, int srcOffset) {
         if (page < 0 || page >= ramPages) throw new IllegalArgumentException("page " + page + " is not RAM");
         if (watch != null && (watchAddr >>> PAGE_SHIFT) == page) watch.written();
+        if (heardPages != null) hear(page << PAGE_SHIFT, PAGE_SIZE, true);
         prepareWrite(page);
         System.arraycopy(src, srcOffset, backing, page << PAGE_SHIFT, PAGE_SIZE);
         if (bit(watched, page) && client != null) client.codeModified(page << PAGE_SHIFT, PAGE_SIZE);
@@ -440,6 +493,7 @@ public final class GuestMemory implements PhysicalMemory {
                 continue;
             }
             if (watch != null && watchAddr >= a && watchAddr < a + chunk) watch.written();
+            if (heardPages != null) hear(a, chunk, true);
             prepareWrite(page);
             System.arraycopy(src, off + (a - (int) paddr), backing, a, chunk);
             if (bit(watched, page) && client != null) client.codeModified(a, chunk);
@@ -448,7 +502,17 @@ public final class GuestMemory implements PhysicalMemory {
     }
 
     public void readBytes(long paddr, byte[] dst, int off, int len) {
+        if (heardPages != null && len > 0) hearRange((int) paddr, len);
         for (int i = 0; i < len; i++) dst[off + i] = (byte) readByte((int) (paddr + i));
+    }
+
+    /** A device read of {@code len} bytes: heard page by page, as each chunk is one access. */
+    private void hearRange(int paddr, int len) {
+        for (int a = paddr, end = paddr + len; a < end; ) {
+            int chunk = Math.min(end - a, (((a >>> PAGE_SHIFT) + 1) << PAGE_SHIFT) - a);
+            hear(a, chunk, false);
+            a += chunk;
+        }
     }
 
     /** Fills RAM with zeros through the door (a reboot). */
