@@ -50,6 +50,12 @@ abstract class AddressSpace extends Registers {
     int trSel, trBase, trLimit, trAttr;
     int gdtBase, gdtLimit, idtBase, idtLimit = 0x3FF;
     int cr0 = CR0_ET, cr2, cr3, cr4;
+    /**
+     * Uses of CR3 and CR4 that can change what the guest sees: page walks, MOV to and from them,
+     * RDTSC, RDPMC and debug-register accesses (their flag bits). Not state; a campaign's def-use
+     * probe compares them before and after a point.
+     */
+    long cr3Uses, cr4Uses;
     /** A debugger's data watchpoints, or null (see {@link #watchedAccess}). */
     DataWatch dataWatch;
     int cpl;
@@ -372,6 +378,8 @@ abstract class AddressSpace extends Registers {
      */
     final int translate(int lin, boolean write, boolean user) {
         if (cr0 >= 0) return lin & a20Mask;
+        cr3Uses++;
+        cr4Uses++;
         int pdeAddr = (cr3 & 0xFFFFF000) | ((lin >>> 20) & 0xFFC);
         int pde = memory.read(pdeAddr & a20Mask, 4);
         if ((pde & 1) == 0) throw pageFault(lin, false, write, user);

@@ -294,6 +294,15 @@ public final class Cpu extends AddressSpace implements MemoryClient {
         return fpu.executed();
     }
 
+    /**
+     * How many times this processor has used control register {@code n} (3 or 4) in a way that can
+     * change what the guest sees, since it was made; -1 for the others, whose bits are read nearly
+     * everywhere (CR0) or not followed (CR2).
+     */
+    public long controlRegisterUses(int n) {
+        return n == 3 ? cr3Uses : n == 4 ? cr4Uses : -1;
+    }
+
     /** Flips bits of x87 physical register {@code reg} (see {@link #fpuRegisterBits}), for fault injection. */
     public void flipFpuRegister(int reg, boolean signExponent, long mask) {
         fpu.flipRegister(reg, signExponent, mask);

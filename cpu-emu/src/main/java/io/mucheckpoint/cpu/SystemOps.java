@@ -77,6 +77,7 @@ final class SystemOps {
         switch (in.op) {
             case Op.CPUID: cpuid(c); return;
             case Op.RDTSC: {
+                c.cr4Uses++;
                 if ((c.cr4 & CR4_TSD) != 0 && pm(c) && c.cpl != 0) throw CpuFault.gp(0);
                 long t = tsc(c);
                 c.r[EAX] = (int) t;
@@ -84,6 +85,7 @@ final class SystemOps {
                 return;
             }
             case Op.RDPMC:
+                c.cr4Uses++;
                 if ((c.cr4 & CR4_PCE) == 0 && pm(c) && c.cpl != 0) throw CpuFault.gp(0);
                 if (c.r[ECX] != 0 && c.r[ECX] != 1) throw CpuFault.gp(0);
                 c.r[EAX] = 0;
@@ -230,8 +232,8 @@ final class SystemOps {
         switch (n) {
             case 0: return c.cr0;
             case 2: return c.cr2;
-            case 3: return c.cr3;
-            default: return c.cr4;
+            case 3: c.cr3Uses++; return c.cr3;
+            default: c.cr4Uses++; return c.cr4;
         }
     }
 
@@ -250,10 +252,12 @@ final class SystemOps {
             }
             case 2: c.cr2 = v; return;
             case 3:
+                c.cr3Uses++; // an overwrite, counted as a use: the probe only decides what nothing touches
                 c.cr3 = v & 0xFFFFF018;
                 c.flushTlb();
                 return;
             default: {
+                c.cr4Uses++;
                 if ((v & ~CR4_SUPPORTED) != 0) throw CpuFault.gp(0);
                 int old = c.cr4;
                 c.cr4 = v;
@@ -266,6 +270,7 @@ final class SystemOps {
         requireCpl0(c);
         int n = in.d;
         if (n == 4 || n == 5) {
+            c.cr4Uses++;
             if ((c.cr4 & CR4_DE) != 0) throw CpuFault.ud();
             n += 2;
         }

@@ -23,11 +23,17 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Decided here: transient flips of a RAM byte (raw upsets and flips through the door) whose next
  * access in the golden run is a write, or which the golden run never accesses again (reads by the
- * CPU, by instruction fetch and by devices all count as uses), and transient flips of an x87
- * register after the golden run's last x87 instruction (the only reader of those registers on this
- * processor). Everything else runs as before: general registers, EFLAGS, segment bases, control
- * registers and EIP are read by nearly every instruction or in ways no single hook sees, and a
- * stuck-at fault is put back after every write.
+ * CPU, by instruction fetch and by devices all count as uses); transient flips of an x87 register
+ * after the golden run's last x87 instruction (the only reader of those registers on this
+ * processor); and transient flips of CR3 or CR4 after the golden run's last use of that register
+ * (page walks, MOV to or from it, RDTSC, RDPMC, debug registers 4 and 5: {@code Cpu.controlRegisterUses}).
+ * Everything else runs as before: general registers, EFLAGS, segment bases, CR0 and EIP are read by
+ * nearly every instruction, and a stuck-at fault is put back after every write.
+ *
+ * <p>A processor fault's run also goes through the activation lockstep ({@link ActivationTracker#lockstep}),
+ * which takes a step that ends the run, or that does not retire exactly one instruction, as a sign
+ * of use. The probe leaves such faults to run: those within the lockstep window of the end of the
+ * run or of a stop that is not an instruction limit (an idle guest, a pause).
  *
  * <p>At a memory fault's moment the pass drops the decoded code over the byte, as the real flip
  * does, so the fetches that follow are heard as the faulty run makes them. It runs under a
@@ -45,7 +51,8 @@ public final class DefUseProbe {
 
     /** Whether a fault is of a kind this probe can decide. */
     static boolean decidable(Fault f) {
-        return !f.stuck() && (Fault.isMemory(f.target()) || f.target() == Fault.Target.X87);
+        return !f.stuck() && (Fault.isMemory(f.target()) || f.target() == Fault.Target.X87
+                || (f.target() == Fault.Target.CR && (f.index() == 3 || f.index() == 4)));
     }
 
     /**
@@ -81,19 +88,26 @@ public final class DefUseProbe {
                 }
             }
         });
-        Map<Fault, Long> x87Before = new HashMap<>();
+        Map<Fault, Long> usesBefore = new HashMap<>(); // processor faults: uses of their register before the flip
+        List<Long> oddStops = new ArrayList<>(); // instruction counts where a run stopped short of its limit
         RunResult r = null;
         for (Fault f : order) {
             while (m.cpu.icount() < f.icount()) {
                 r = engine.run(Long.MAX_VALUE, f.icount());
                 if (r.finished()) break;
+                if (r.kind() != RunResult.Kind.LIMIT) oddStops.add(m.cpu.icount());
             }
             if (m.cpu.icount() != f.icount()) break;
             // as Campaign.inject records them, just before the flip
             struck.put(f, new long[] {m.clock.toNanos(m.clock.now()),
                     f.target() == Fault.Target.MEM ? engine.firstSharing((int) (f.index() >>> 12)) : engine.checkpointsTaken()});
             if (f.target() == Fault.Target.X87) {
-                x87Before.put(f, m.cpu.x87Instructions());
+                usesBefore.put(f, m.cpu.x87Instructions());
+                continue;
+            }
+            if (f.target() == Fault.Target.CR) {
+                usesBefore.put(f, m.cpu.controlRegisterUses((int) f.index()));
+                m.cpu.flipControlRegister((int) f.index(), 0); // what the flip does besides the bits: a TLB flush
                 continue;
             }
             int addr = (int) f.index();
@@ -105,7 +119,10 @@ public final class DefUseProbe {
             }
             pending.get(addr).add(f);
         }
-        while (r == null || !r.finished()) r = engine.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
+        while (r == null || !r.finished()) {
+            r = engine.run(Long.MAX_VALUE, m.cpu.icount() + 1_000_000);
+            if (!r.finished() && r.kind() != RunResult.Kind.LIMIT) oddStops.add(m.cpu.icount());
+        }
         engine.stop();
         m.memory.setAccessListener(null);
         if (r.kind() != RunResult.Kind.EXIT || r.exitStatus() != golden.exitStatus() || m.cpu.icount() != golden.instructions()) {
@@ -114,9 +131,12 @@ public final class DefUseProbe {
             return out;
         }
         for (List<Fault> never : pending.values()) for (Fault f : never) decided.put(f, ActivationTracker.Activation.DORMANT);
-        long x87End = m.cpu.x87Instructions();
-        x87Before.forEach((f, before) -> {
-            if (before == x87End) decided.put(f, ActivationTracker.Activation.DORMANT);
+        long x87End = m.cpu.x87Instructions(), cr3End = m.cpu.controlRegisterUses(3), cr4End = m.cpu.controlRegisterUses(4);
+        usesBefore.forEach((f, before) -> {
+            long end = f.target() == Fault.Target.X87 ? x87End : f.index() == 3 ? cr3End : cr4End;
+            long windowEnd = f.icount() + Campaign.LOCKSTEP_WINDOW + 1;
+            boolean lockstepEndsEarly = windowEnd >= golden.instructions() || oddStops.stream().anyMatch(i -> i >= f.icount() && i <= windowEnd);
+            if (before == end && !lockstepEndsEarly) decided.put(f, ActivationTracker.Activation.DORMANT);
         });
         decided.forEach((f, a) -> out.put(f, new Decision(a, struck.get(f)[0], struck.get(f)[1])));
         return out;

@@ -39,16 +39,37 @@ class CampaignPruneTest {
     }
 
     @Test
-    void rawMemoryUpsetsAndX87RegistersInAProgramWithoutFloatingPoint() throws Exception {
-        // quantum has no x87 instruction: every x87 flip is decided, and many RAM bytes are never read again
-        Campaign.Effort e = samePrunedAsRun(Workloads.multiboot("quantum", "size=test"), "mem,x87", "raw", 40);
-        assertTrue(e.pruned() >= 10, "x87 flips and unread bytes are decided when they strike: " + e.pruned());
+    void rawMemoryUpsetsX87AndControlRegistersInAProgramWithoutFloatingPointOrPaging() throws Exception {
+        // quantum has no x87 instruction and no paging: x87, CR3 and CR4 flips are decided, and many RAM bytes are never read again
+        Campaign.Effort e = samePrunedAsRun(Workloads.multiboot("quantum", "size=test"), "mem,x87,cr", "raw", 48);
+        assertTrue(e.pruned() >= 16, "x87 and CR3/CR4 flips and unread bytes are decided: " + e.pruned());
     }
 
     @Test
-    void flipsThroughTheDoorAndLiveX87StateInAPagedKernel() throws Exception {
-        // pmkernel: paging, ring 3, code and data on the same pages, and x87 arithmetic until late in the run
-        Campaign.Effort e = samePrunedAsRun(ProtectedModeRecoveryTest.image(), "mem,x87", "door", 40);
+    void flipsThroughTheDoorLiveX87StateAndPageTablesInAPagedKernel() throws Exception {
+        // pmkernel: paging (CR3 and CR4 used by every page walk), ring 3, code and data on the same
+        // pages, and x87 arithmetic until late in the run
+        Campaign.Effort e = samePrunedAsRun(ProtectedModeRecoveryTest.image(), "mem,x87,cr", "door", 48);
         assertTrue(e.pruned() > 0, "some injections are decided: " + e.pruned());
+    }
+
+    @Test
+    void leavesToRunWhatTheActivationLockstepWouldCallUsedAtTheEndOfTheRun() throws Exception {
+        // The lockstep takes a step that ends the run as a use: an unused register flipped within its
+        // window of the end is "activated" by a full run, so the probe must not decide it.
+        Campaign c = new Campaign(CONFIG, Workloads.multiboot("quantum", "size=test"), CHECKPOINTS, Campaign.WATCHDOG_AUTO);
+        long end = c.golden().instructions();
+        List<Fault> faults = List.of(new Fault(Fault.Target.X87, 3, 1L << 40, end / 2), new Fault(Fault.Target.X87, 3, 1L << 40, end - 20_000),
+                new Fault(Fault.Target.CR, 3, 1L << 15, end / 3), new Fault(Fault.Target.CR, 4, 1L << 9, end - 50_000));
+        java.util.Map<Fault, DefUseProbe.Decision> decided = DefUseProbe.run(
+                console -> new io.mucheckpoint.vmm.Machine(CONFIG, Workloads.multiboot("quantum", "size=test"), console, b -> {}),
+                CHECKPOINTS, c.golden(), faults);
+        for (int i = 0; i < faults.size(); i++) {
+            Campaign.Result full = c.inject(i, faults.get(i), null);
+            boolean early = faults.get(i).icount() < end - Campaign.LOCKSTEP_WINDOW;
+            assertEquals(early, decided.containsKey(faults.get(i)), faults.get(i) + " decided: " + decided.get(faults.get(i)) + ", full run: " + full);
+            assertEquals(early ? Outcome.NOT_ACTIVATED : Outcome.MASKED, full.outcome(), "the full run of " + faults.get(i));
+            if (early) assertEquals(full.activation(), decided.get(faults.get(i)).activation());
+        }
     }
 }
