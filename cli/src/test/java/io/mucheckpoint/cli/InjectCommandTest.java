@@ -88,5 +88,27 @@ class InjectCommandTest {
         assertEquals(ExitStatus.USAGE, CliRun.of("inject", "--faults", "0").status);
         assertEquals(ExitStatus.USAGE, CliRun.of("inject", "--no-checkpoint").status);
         assertEquals(ExitStatus.USAGE, CliRun.of("inject", "--sweep-latency", "soon").status);
+        CliRun prune = CliRun.of("inject", "--prune", "all");
+        assertEquals(ExitStatus.USAGE, prune.status);
+        assertTrue(prune.err.contains("--prune takes def-use or none, not 'all'"), prune.err);
+    }
+
+    @Test
+    void defUsePruningGivesTheSameResultsAndSaysHowManyItDecided() throws Exception {
+        String[] campaign = {"inject", "quantum", "--append", "size=test", "--faults", "16", "--seed", "2", "--target", "mem,x87,cr",
+                "--interval", "10ms", "--workers", "1"};
+        java.util.List<String> plain = new java.util.ArrayList<>(java.util.List.of(campaign)), pruned = new java.util.ArrayList<>(plain);
+        plain.addAll(java.util.List.of("--json", tmp.resolve("plain.json").toString(), "--journal", tmp.resolve("plain.jsonl").toString()));
+        pruned.addAll(java.util.List.of("--prune", "def-use", "--json", tmp.resolve("pruned.json").toString(), "--journal",
+                tmp.resolve("pruned.jsonl").toString()));
+        CliRun a = CliRun.of(plain.toArray(String[]::new)), b = CliRun.of(pruned.toArray(String[]::new));
+        assertEquals(0, a.status, a.toString());
+        assertEquals(0, b.status, b.toString());
+        assertEquals(a.out, b.out, "the same table");
+        Matcher m = Pattern.compile(", (\\d+) decided by def-use without running;").matcher(b.err);
+        assertTrue(m.find() && Integer.parseInt(m.group(1)) > 0, b.err);
+        // the same JSON but for the command line it records
+        String ja = Files.readString(tmp.resolve("plain.json")), jb = Files.readString(tmp.resolve("pruned.json"));
+        assertEquals(ja.substring(ja.indexOf("\",\"workload\"")), jb.substring(jb.indexOf("\",\"workload\"")));
     }
 }
