@@ -62,6 +62,7 @@ public final class InProcessOverhead {
         boolean onHelper = config.endsWith("-helper");
         String engineConfig = onHelper ? config.substring(0, config.length() - "-helper".length()) : config;
         Machine on = guest.fresh(), off = guest.fresh();
+        System.gc(); // as vmm does before the guest starts (HeapSettle): the new machines' RAM leaves the young generation
         CheckpointEngine engine = startEngine(on, engineConfig, onHelper);
         List<Long> pauses = new ArrayList<>();
         List<EngineStats> retired = new ArrayList<>();
@@ -90,6 +91,7 @@ public final class InProcessOverhead {
                 engine.stop();
                 on = guest.fresh();
                 off = guest.fresh();
+                System.gc(); // a restart is this harness's own: its new machines' RAM should not be copied inside a measured pause
                 engine = startEngine(on, engineConfig, onHelper);
                 engine.addBoundaryListener(c -> pauses.add(c.pauseNanos()));
                 continue; // a partial slice: not a pair

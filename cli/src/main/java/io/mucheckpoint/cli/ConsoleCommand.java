@@ -66,6 +66,7 @@ final class ConsoleCommand implements Callable<Integer> {
             out.setDisplay(GuestOutput.lines(ui.console()::print));
             ui.console().print(String.format("%s: %s at %s; 'run' starts it, 'help' lists the commands",
                     machine.image().name(), run ? "running" : "paused", session.where()));
+            HeapSettle.beforeGuestStarts();
             session.start(run);
             Interactive.End end = ui.run(false, false);
             if (end == Interactive.End.INTERRUPTED) return ExitStatus.INTERRUPTED;

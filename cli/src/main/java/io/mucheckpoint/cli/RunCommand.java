@@ -190,7 +190,9 @@ final class RunCommand implements Callable<Integer> {
             });
         }
         Thread input = startInputPump(machine);
+        HeapSettle.beforeGuestStarts();
         speed = stats ? RunSpeed.start(machine) : null;
+        collector = stats ? CollectorPauses.start() : null;
         long t0 = System.nanoTime();
         int status = ExitStatus.INTERNAL;
         try {
@@ -285,7 +287,9 @@ final class RunCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(restoreTerminal);
         StatusLine status = traceFile == null ? null
                 : new StatusLine(terminal.output(), terminal.getWidth() > 0 ? terminal.getWidth() : 80, traceFile::progress);
+        HeapSettle.beforeGuestStarts();
         speed = stats ? RunSpeed.start(machine) : null;
+        collector = stats ? CollectorPauses.start() : null;
         Interactive.End end;
         boolean written;
         try {
@@ -359,7 +363,9 @@ final class RunCommand implements Callable<Integer> {
         java.util.concurrent.CountDownLatch killed = new java.util.concurrent.CountDownLatch(1);
         GdbServer server = startGdb(session, killed::countDown);
         Thread input = startInputPump(machine);
+        HeapSettle.beforeGuestStarts();
         speed = stats ? RunSpeed.start(machine) : null;
+        collector = stats ? CollectorPauses.start() : null;
         boolean written;
         try {
             session.start(!gdbWait);
@@ -412,6 +418,9 @@ final class RunCommand implements Callable<Integer> {
     /** With --stats: the run's speed and warm-up (also without checkpointing). */
     private RunSpeed speed;
 
+    /** With --stats: the collector's stops of the guest during the run. */
+    private CollectorPauses collector;
+
     /** The instruction count where the run ended (for the --save-at message). */
     private long lastIcount;
 
@@ -429,6 +438,7 @@ final class RunCommand implements Callable<Integer> {
         }
         if (engine == null) {
             if (speed != null) System.err.print(speed.format(true, runningNanos));
+            if (collector != null) System.err.print(collector.format());
             return ok;
         }
         EngineStats s = engine.stats();
@@ -438,6 +448,7 @@ final class RunCommand implements Callable<Integer> {
             System.err.print(StatsSummary.format(s, StatsSummary.taken(engine), machine.cpu.icount(),
                     machine.clock.toNanos(machine.clock.now()), executed, runningNanos));
             if (speed != null) System.err.print(speed.format(false, runningNanos));
+            if (collector != null) System.err.print(collector.format());
         }
         return ok;
     }

@@ -56,6 +56,8 @@ class RunReportingTest {
         assertTrue(retained <= taken, "no more retained than taken: " + r.err);
         assertTrue(r.err.contains("of host time running ("), r.err);
         assertTrue(r.err.contains("the guest waited at each boundary"), r.err);
+        assertTrue(r.err.matches("(?s).*\\n  collector: +the JVM's garbage collector (did not run during the run|stopped the guest \\d+ times, "
+                + "\\d+ ms in all, \\d+ ms at the longest \\(.+\\))\\n.*"), r.err);
         assertTrue(r.err.matches("(?s).*prediction: .*(that saved [0-9.]+ ms of trap time|copying ahead cost [0-9.]+ ms more than the traps"
                 + " it avoided).*"), r.err);
         assertFalse(r.err.contains("-0.") || r.err.contains("saved -"), "no negative savings: " + r.err);
