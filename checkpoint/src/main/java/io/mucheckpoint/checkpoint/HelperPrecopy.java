@@ -34,6 +34,7 @@ final class HelperPrecopy {
     private Batch batch;
     /** A batch whose sweep has ended, for reuse (a sweep still running keeps its own batch). */
     private Batch spare;
+    private final CRC32C ownCrc = new CRC32C();
     private int trapCopied;
     /** Traps that found the helper copying their page and waited for it (the race, for tests). */
     volatile long waits;
@@ -48,9 +49,7 @@ final class HelperPrecopy {
     private static final class Batch {
         int[] pages = new int[256];
         int[] slots = new int[256];
-        java.nio.ByteBuffer[] chunks = new java.nio.ByteBuffer[256];
-        /** The helper thread's own view of each entry's chunk, for the CRC (a buffer's position is not shared). */
-        java.nio.ByteBuffer[] helperViews = new java.nio.ByteBuffer[256];
+        byte[][] chunks = new byte[256][];
         int[] crcs = new int[256];
         AtomicIntegerArray state = new AtomicIntegerArray(256);
         int count;
@@ -61,7 +60,6 @@ final class HelperPrecopy {
             pages = java.util.Arrays.copyOf(pages, n);
             slots = java.util.Arrays.copyOf(slots, n);
             chunks = java.util.Arrays.copyOf(chunks, n);
-            helperViews = java.util.Arrays.copyOf(helperViews, n);
             crcs = java.util.Arrays.copyOf(crcs, n);
             AtomicIntegerArray s = new AtomicIntegerArray(n);
             for (int i = 0; i < count; i++) s.set(i, state.get(i));
@@ -89,7 +87,6 @@ final class HelperPrecopy {
         b.pages[i] = page;
         b.slots[i] = slot;
         b.chunks[i] = store.chunkOf(slot);
-        b.helperViews[i] = store.helperViewOf(slot);
         b.state.set(i, PENDING);
         positionOf[page] = ++b.count;
         return slot;
@@ -109,19 +106,19 @@ final class HelperPrecopy {
             if (!b.state.compareAndSet(i, PENDING, CLAIMED)) continue;
             java.util.function.IntConsumer hook = claimHook;
             if (hook != null) hook.accept(i);
-            copy(b, i, crc, b.helperViews[i]);
+            copy(b, i, crc);
             b.state.set(i, DONE); // publishes the image and crcs[i]
         }
         b.swept = true;
     }
 
-    /** Copies entry {@code i} and records its CRC: on the helper with its own view, else (null) through the store's. */
-    private void copy(Batch b, int i, CRC32C crc, java.nio.ByteBuffer view) {
+    private void copy(Batch b, int i, CRC32C crc) {
         int at = PageStore.offsetOf(b.slots[i]);
-        b.chunks[i].put(at, ram, b.pages[i] << io.mucheckpoint.vmm.mem.GuestMemory.PAGE_SHIFT, PageStore.PAGE);
-        b.crcs[i] = view == null ? store.crcOf(b.slots[i]) : PageStore.crcAt(crc, view, at);
+        System.arraycopy(ram, b.pages[i] << io.mucheckpoint.vmm.mem.GuestMemory.PAGE_SHIFT, b.chunks[i], at, PageStore.PAGE);
+        crc.reset();
+        crc.update(b.chunks[i], at, PageStore.PAGE);
+        b.crcs[i] = (int) crc.getValue();
     }
-
 
     /**
      * The write trap of {@code page} (machine thread): returns true if the page belongs to the
@@ -132,7 +129,7 @@ final class HelperPrecopy {
         int pos = b != null ? positionOf[page] - 1 : -1;
         if (pos < 0) return false;
         if (b.state.compareAndSet(pos, PENDING, CLAIMED)) {
-            copy(b, pos, null, null);
+            copy(b, pos, ownCrc);
             b.state.set(pos, DONE);
             trapCopied++;
         } else if (b.state.get(pos) == CLAIMED) {

@@ -1,6 +1,5 @@
 package io.mucheckpoint.checkpoint;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -8,13 +7,7 @@ import java.util.zip.CRC32C;
 /**
  * Storage for saved page images: fixed 4 KiB slots carved out of 1 MiB chunks, each slot with the
  * CRC32C of its contents. Slots are recycled through a free list, so a long run with steady
- * checkpointing allocates nothing once warm.
- *
- * <p>The chunks are direct buffers, outside the Java heap, so that the collector never copies
- * them. In the heap a new chunk is allocated young, and every young collection copied the chunks
- * made since the last one with the guest stopped: in the Linux boot (`vmm run --stats`, 2 cores) the
- * store allocated 55 MB of chunks, and the two young collections of the run took 20-33 ms, each
- * copying about 50 MB that had survived.
+ * checkpointing allocates nothing once warm, and the garbage collector never sees a page.
  *
  * <p>Capacity is counted against the engine's memory budget by the caller; the store only refuses
  * to exceed its hard cap.
@@ -24,12 +17,7 @@ final class PageStore {
     private static final int SLOTS_PER_CHUNK = 256;
     private static final int CHUNK = PAGE * SLOTS_PER_CHUNK;
 
-    private final List<ByteBuffer> chunks = new ArrayList<>();
-    /**
-     * Views of the chunks whose position and limit frame one slot for a CRC: the owning thread's,
-     * and the pre-copy helper's (a buffer's position cannot be shared between threads).
-     */
-    private final List<ByteBuffer> views = new ArrayList<>(), helperViews = new ArrayList<>();
+    private final List<byte[]> chunks = new ArrayList<>();
     private int[] crc = new int[SLOTS_PER_CHUNK];
     private int[] free = new int[64];
     private int freeCount;
@@ -64,8 +52,10 @@ final class PageStore {
     /** Copies a page image into a new slot and records its CRC; returns the slot. */
     int store(byte[] src, int offset) {
         int slot = reserve();
-        chunkOf(slot).put(offsetOf(slot), src, offset, PAGE);
-        crc[slot] = checksum(slot);
+        byte[] chunk = chunkOf(slot);
+        int at = offsetOf(slot);
+        System.arraycopy(src, offset, chunk, at, PAGE);
+        crc[slot] = checksum(chunk, at);
         return slot;
     }
 
@@ -101,37 +91,16 @@ final class PageStore {
     /**
      * A slot whose image another thread will write ({@link #chunkOf}, {@link #offsetOf}); its CRC
      * is recorded with {@link #setCrc} once the image is there. Only the owning thread calls the
-     * store's methods: a helper writes into the chunk it was handed (absolute puts, which leave the
-     * buffer's position alone) and reads it through a view of its own ({@link #crcAt}), nothing else.
+     * store's methods: a helper writes into the chunk it was handed, nothing else.
      */
     int reserve() {
         int slot = allocate();
-        int c = slot / SLOTS_PER_CHUNK;
-        if (chunks.get(c) == null) setChunk(c, ByteBuffer.allocateDirect(CHUNK)); // lost (truncated) earlier
+        if (chunks.get(slot / SLOTS_PER_CHUNK) == null) chunks.set(slot / SLOTS_PER_CHUNK, new byte[CHUNK]); // lost (truncated) earlier
         return slot;
     }
 
-    ByteBuffer chunkOf(int slot) {
+    byte[] chunkOf(int slot) {
         return chunks.get(slot / SLOTS_PER_CHUNK);
-    }
-
-    /** The pre-copy helper's view of the chunk holding {@code slot} (asked for by the owning thread). */
-    ByteBuffer helperViewOf(int slot) {
-        return helperViews.get(slot / SLOTS_PER_CHUNK);
-    }
-
-    /** The CRC32C of the image in {@code slot} now (owning thread). */
-    int crcOf(int slot) {
-        return checksum(slot);
-    }
-
-    /** The CRC32C of the slot at {@code at} of a chunk, read through {@code view} (a duplicate the caller's thread owns). */
-    static int crcAt(CRC32C crc, ByteBuffer view, int at) {
-        view.clear();
-        view.limit(at + PAGE).position(at);
-        crc.reset();
-        crc.update(view);
-        return (int) crc.getValue();
     }
 
     static int offsetOf(int slot) {
@@ -148,7 +117,7 @@ final class PageStore {
             System.arraycopy(shared[slot - SHARED], 0, dst, offset, PAGE);
             return;
         }
-        chunkOf(slot).get(offsetOf(slot), dst, offset, PAGE);
+        System.arraycopy(chunks.get(slot / SLOTS_PER_CHUNK), (slot % SLOTS_PER_CHUNK) * PAGE, dst, offset, PAGE);
     }
 
     /** Whether the slot still holds what was stored in it (a slot whose storage was lost does not). */
@@ -158,7 +127,8 @@ final class PageStore {
             return i < sharedAllocated && shared[i] != null && checksum(shared[i], 0) == sharedCrc[i];
         }
         if (slot < 0 || slot >= allocated) return false;
-        return chunkOf(slot) != null && checksum(slot) == crc[slot];
+        byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
+        return chunk != null && checksum(chunk, (slot % SLOTS_PER_CHUNK) * PAGE) == crc[slot];
     }
 
     void release(int slot) {
@@ -182,10 +152,10 @@ final class PageStore {
             shared[i][(bit >>> 3) % PAGE] ^= (byte) (1 << (bit & 7));
             return;
         }
-        ByteBuffer chunk = chunkOf(slot);
+        byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
         if (chunk == null) return; // already lost
-        int at = offsetOf(slot) + (bit >>> 3) % PAGE;
-        chunk.put(at, (byte) (chunk.get(at) ^ (1 << (bit & 7))));
+        int at = (slot % SLOTS_PER_CHUNK) * PAGE + (bit >>> 3) % PAGE;
+        chunk[at] ^= (byte) (1 << (bit & 7));
     }
 
     /**
@@ -197,10 +167,9 @@ final class PageStore {
         for (int c = 0; c < chunks.size(); c++) {
             int first = c * SLOTS_PER_CHUNK;
             if (first >= firstLost) {
-                setChunk(c, null);
+                chunks.set(c, null);
             } else if (first + SLOTS_PER_CHUNK > firstLost && chunks.get(c) != null) {
-                ByteBuffer chunk = chunks.get(c);
-                for (int at = (firstLost - first) * PAGE; at < CHUNK; at++) chunk.put(at, (byte) 0);
+                java.util.Arrays.fill(chunks.get(c), (firstLost - first) * PAGE, CHUNK, (byte) 0);
             }
         }
     }
@@ -214,28 +183,15 @@ final class PageStore {
         inUse++;
         if (freeCount > 0) return free[--freeCount];
         if (allocated == chunks.size() * SLOTS_PER_CHUNK) {
-            chunks.add(null);
-            views.add(null);
-            helperViews.add(null);
-            setChunk(chunks.size() - 1, ByteBuffer.allocateDirect(CHUNK));
+            chunks.add(new byte[CHUNK]);
             if (crc.length < chunks.size() * SLOTS_PER_CHUNK) crc = java.util.Arrays.copyOf(crc, crc.length * 2);
         }
         return allocated++;
     }
 
-    private void setChunk(int c, ByteBuffer chunk) {
-        chunks.set(c, chunk);
-        views.set(c, chunk == null ? null : chunk.duplicate());
-        helperViews.set(c, chunk == null ? null : chunk.duplicate());
-    }
-
-    private int checksum(int slot) {
-        return crcAt(crc32c, views.get(slot / SLOTS_PER_CHUNK), offsetOf(slot));
-    }
-
-    private int checksum(byte[] image, int at) {
+    private int checksum(byte[] chunk, int at) {
         crc32c.reset();
-        crc32c.update(image, at, PAGE);
+        crc32c.update(chunk, at, PAGE);
         return (int) crc32c.getValue();
     }
 }
