@@ -36,8 +36,8 @@ def main(files):
                 inproc.append((guest, config, kv, float(oth) if oth != "-" else 0.0))
     if e2e:
         print("End-to-end (`vmm run`, fresh process each; median of per-pair on/off ratios, bootstrap 95 % interval):\n")
-        print("| guest | config | pairs | wall ratio [95 % CI] | CPU ratio [95 % CI] | wall off (median) | peak RSS off / on (MiB) | pause mean / max (ms, median of runs) |")
-        print("|---|---|---:|---|---|---:|---:|---:|")
+        print("| guest | config | pairs | wall ratio [95 % CI] | CPU ratio [95 % CI] | wall off (median) | peak RSS off / on (MiB) | pause mean / max (ms, median of runs) / longest in any run | collector's longest stop (ms, any run) |")
+        print("|---|---|---:|---|---|---:|---:|---:|---:|")
         for (guest, config), ps in e2e.items():
             full = [p for p in ps.values() if "on" in p and "off" in p]
             if not full:
@@ -46,16 +46,19 @@ def main(files):
             rc = [p["on"][1] / p["off"][1] for p in full]
             lw, hw = boot_ci(rw)
             lc, hc = boot_ci(rc)
-            means, maxes = [], []
+            means, maxes, gcs = [], [], []
             for p in full:
                 kv = dict(x.split("=", 1) for x in p["on"][3].split(",") if "=" in x)
                 if "mean_us" in kv:
                     means.append(float(kv["mean_us"]) / 1e3)
                     maxes.append(float(kv["max_us"]) / 1e3)
-            pause = f"{statistics.median(means):.2f} / {statistics.median(maxes):.1f}" if means else "-"
+                if "gc_max_ms" in kv:
+                    gcs.append(int(kv["gc_max_ms"]))
+            pause = f"{statistics.median(means):.2f} / {statistics.median(maxes):.1f} / {max(maxes):.1f}" if means else "-"
+            collector = f"{max(gcs)} ({sum(1 for g in gcs if g > 0)} of {len(gcs)} runs had one)" if gcs else "-"
             print(f"| {guest} | {config} | {len(full)} | {pct(statistics.median(rw))} [{pct(lw)}, {pct(hw)}] "
                   f"| {pct(statistics.median(rc))} [{pct(lc)}, {pct(hc)}] | {statistics.median(p['off'][0] for p in full):.1f} s "
-                  f"| {statistics.median(p['off'][2] for p in full) / 1024:.0f} / {statistics.median(p['on'][2] for p in full) / 1024:.0f} | {pause} |")
+                  f"| {statistics.median(p['off'][2] for p in full) / 1024:.0f} / {statistics.median(p['on'][2] for p in full) / 1024:.0f} | {pause} | {collector} |")
         if others:
             print(f"\nCPU time used by other processes while each run ran: median {statistics.median(others):.1f} s, max {max(others):.1f} s.")
     if inproc:

@@ -98,6 +98,11 @@ e2e() {
   md5=$({ grep -v '^\[ *[0-9.]*\]' "$tmp/out" || true; } | md5sum | cut -c1-12) # the kernel's timestamped log lines aside
   if [ "$system" = on ]; then
     extra=$(sed -n 's/^ *pauses: *.* \([0-9.]*\) us on average, \([0-9.]*\) us at the longest.*/mean_us=\1,max_us=\2/p' "$tmp/err" | head -1)
+    # The collector's stops of the guest (vmm run --stats: "collector: ... N times, T ms in all, M ms at the longest").
+    local gc
+    gc=$(sed -n -e 's/^ *collector: .* \([0-9]*\) times, [0-9]* ms in all, \([0-9]*\) ms at the longest.*/gc_n=\1,gc_max_ms=\2/p' \
+        -e 's/^ *collector: .*did not run.*/gc_n=0,gc_max_ms=0/p' "$tmp/err" | head -1)
+    [ -n "$extra" ] && [ -n "$gc" ] && extra="$extra,$gc"
     extra=${extra:--}
   fi
   printf '%s\te2e\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$guest" "$config" "$pair" "$system" \
