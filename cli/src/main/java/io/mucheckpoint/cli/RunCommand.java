@@ -190,9 +190,7 @@ final class RunCommand implements Callable<Integer> {
             });
         }
         Thread input = startInputPump(machine);
-        HeapSettle.beforeGuestStarts();
-        speed = stats ? RunSpeed.start(machine) : null;
-        collector = stats ? CollectorPauses.start() : null;
+        beforeGuestStarts(machine);
         long t0 = System.nanoTime();
         int status = ExitStatus.INTERNAL;
         try {
@@ -287,9 +285,7 @@ final class RunCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(restoreTerminal);
         StatusLine status = traceFile == null ? null
                 : new StatusLine(terminal.output(), terminal.getWidth() > 0 ? terminal.getWidth() : 80, traceFile::progress);
-        HeapSettle.beforeGuestStarts();
-        speed = stats ? RunSpeed.start(machine) : null;
-        collector = stats ? CollectorPauses.start() : null;
+        beforeGuestStarts(machine);
         Interactive.End end;
         boolean written;
         try {
@@ -363,9 +359,7 @@ final class RunCommand implements Callable<Integer> {
         java.util.concurrent.CountDownLatch killed = new java.util.concurrent.CountDownLatch(1);
         GdbServer server = startGdb(session, killed::countDown);
         Thread input = startInputPump(machine);
-        HeapSettle.beforeGuestStarts();
-        speed = stats ? RunSpeed.start(machine) : null;
-        collector = stats ? CollectorPauses.start() : null;
+        beforeGuestStarts(machine);
         boolean written;
         try {
             session.start(!gdbWait);
@@ -420,6 +414,13 @@ final class RunCommand implements Callable<Integer> {
 
     /** With --stats: the collector's stops of the guest during the run. */
     private CollectorPauses collector;
+
+    /** The last step before the guest's first instruction, on every path: settle the heap, then start the --stats watchers. */
+    private void beforeGuestStarts(Machine machine) {
+        HeapSettle.beforeGuestStarts();
+        speed = stats ? RunSpeed.start(machine) : null;
+        collector = stats ? CollectorPauses.start() : null;
+    }
 
     /** The instruction count where the run ended (for the --save-at message). */
     private long lastIcount;

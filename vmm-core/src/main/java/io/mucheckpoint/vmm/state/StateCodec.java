@@ -218,9 +218,7 @@ public final class StateCodec {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             try {
                 for (int i = 0; i < rcs.length; i++) {
-                    var accessor = rcs[i].getAccessor();
-                    accessor.setAccessible(true);
-                    getters[i] = getter(type, accessor);
+                    getters[i] = getter(type, rcs[i].getAccessor());
                     types[i] = rcs[i].getGenericType();
                     params[i] = rcs[i].getType();
                 }
@@ -250,19 +248,15 @@ public final class StateCodec {
             MethodHandles.Lookup in = MethodHandles.privateLookupIn(type, MethodHandles.lookup());
             MethodHandle target = in.unreflect(accessor);
             try {
+                // Instantiated as (record) -> boxed component: wrap() boxes a primitive return type.
                 return (java.util.function.Function<Object, Object>) java.lang.invoke.LambdaMetafactory.metafactory(in, "apply",
                         MethodType.methodType(java.util.function.Function.class), MethodType.methodType(Object.class, Object.class),
-                        target, MethodType.methodType(accessor.getReturnType().isPrimitive() ? box(accessor.getReturnType()) : accessor.getReturnType(), type))
-                        .getTarget().invokeExact();
+                        target, target.type().wrap()).getTarget().invokeExact();
             } catch (ReflectiveOperationException | RuntimeException | Error e) {
                 throw e;
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
-        }
-
-        private static Class<?> box(Class<?> c) {
-            return MethodType.methodType(c).wrap().returnType();
         }
 
         private Codec[] parts() {
@@ -278,13 +272,7 @@ public final class StateCodec {
         public void write(Out out, Object value) {
             if (value == null) throw new IllegalArgumentException("null record in state " + type.getSimpleName());
             Codec[] p = parts();
-            try {
-                for (int i = 0; i < p.length; i++) p[i].write(out, getters[i].apply(value));
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException("cannot read " + type.getSimpleName(), t);
-            }
+            for (int i = 0; i < p.length; i++) p[i].write(out, getters[i].apply(value));
         }
 
         @Override
