@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * Decoded blocks by physical address (design brief, invariant 4). A direct-mapped table answers
- * the common lookup; a map behind it holds every live block, and each physical page lists the
+ * the common lookup; a map behind it ({@link BlockMap}) holds every live block, and each physical page lists the
  * blocks decoded from it so a write can void exactly the blocks whose bytes it touched.
  */
 final class CodeCache {
@@ -15,7 +15,7 @@ final class CodeCache {
     private static final int TABLE_MASK = (1 << TABLE_BITS) - 1;
 
     private final Block[] table = new Block[1 << TABLE_BITS];
-    private final Map<Long, Block> blocks = new HashMap<>();
+    private final BlockMap blocks = new BlockMap();
     private final Map<Integer, List<Block>> byPage = new HashMap<>();
     private final PhysicalMemory memory;
     /** Instructions in the live blocks (what the cache's memory grows with). */
@@ -104,7 +104,7 @@ final class CodeCache {
     }
 
     void clear() {
-        for (Block b : blocks.values()) b.valid = false;
+        blocks.forEach(b -> b.valid = false);
         for (Integer page : byPage.keySet()) memory.watchCode(page, false);
         blocks.clear();
         instructions = 0;
