@@ -115,9 +115,7 @@ final class HelperPrecopy {
     private void copy(Batch b, int i, CRC32C crc) {
         int at = PageStore.offsetOf(b.slots[i]);
         System.arraycopy(ram, b.pages[i] << io.mucheckpoint.vmm.mem.GuestMemory.PAGE_SHIFT, b.chunks[i], at, PageStore.PAGE);
-        crc.reset();
-        crc.update(b.chunks[i], at, PageStore.PAGE);
-        b.crcs[i] = (int) crc.getValue();
+        b.crcs[i] = PageStore.crc(crc, b.chunks[i], at);
     }
 
     /**

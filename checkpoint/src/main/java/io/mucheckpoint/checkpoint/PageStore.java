@@ -7,7 +7,9 @@ import java.util.zip.CRC32C;
 /**
  * Storage for saved page images: fixed 4 KiB slots carved out of 1 MiB chunks, each slot with the
  * CRC32C of its contents. Slots are recycled through a free list, so a long run with steady
- * checkpointing allocates nothing once warm, and the garbage collector never sees a page.
+ * checkpointing allocates nothing once warm. The chunks live in the Java heap: a new one is
+ * allocated young, and the next young collection copies it with the guest stopped (direct buffers
+ * were tried and made each captured page dearer, commit 356a090).
  *
  * <p>Capacity is counted against the engine's memory budget by the caller; the store only refuses
  * to exceed its hard cap.
@@ -95,7 +97,7 @@ final class PageStore {
      */
     int reserve() {
         int slot = allocate();
-        if (chunks.get(slot / SLOTS_PER_CHUNK) == null) chunks.set(slot / SLOTS_PER_CHUNK, new byte[CHUNK]); // lost (truncated) earlier
+        if (chunkOf(slot) == null) chunks.set(slot / SLOTS_PER_CHUNK, new byte[CHUNK]); // lost (truncated) earlier
         return slot;
     }
 
@@ -117,7 +119,7 @@ final class PageStore {
             System.arraycopy(shared[slot - SHARED], 0, dst, offset, PAGE);
             return;
         }
-        System.arraycopy(chunks.get(slot / SLOTS_PER_CHUNK), (slot % SLOTS_PER_CHUNK) * PAGE, dst, offset, PAGE);
+        System.arraycopy(chunkOf(slot), offsetOf(slot), dst, offset, PAGE);
     }
 
     /** Whether the slot still holds what was stored in it (a slot whose storage was lost does not). */
@@ -127,8 +129,8 @@ final class PageStore {
             return i < sharedAllocated && shared[i] != null && checksum(shared[i], 0) == sharedCrc[i];
         }
         if (slot < 0 || slot >= allocated) return false;
-        byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
-        return chunk != null && checksum(chunk, (slot % SLOTS_PER_CHUNK) * PAGE) == crc[slot];
+        byte[] chunk = chunkOf(slot);
+        return chunk != null && checksum(chunk, offsetOf(slot)) == crc[slot];
     }
 
     void release(int slot) {
@@ -152,9 +154,9 @@ final class PageStore {
             shared[i][(bit >>> 3) % PAGE] ^= (byte) (1 << (bit & 7));
             return;
         }
-        byte[] chunk = chunks.get(slot / SLOTS_PER_CHUNK);
+        byte[] chunk = chunkOf(slot);
         if (chunk == null) return; // already lost
-        int at = (slot % SLOTS_PER_CHUNK) * PAGE + (bit >>> 3) % PAGE;
+        int at = offsetOf(slot) + (bit >>> 3) % PAGE;
         chunk[at] ^= (byte) (1 << (bit & 7));
     }
 
@@ -190,8 +192,13 @@ final class PageStore {
     }
 
     private int checksum(byte[] chunk, int at) {
-        crc32c.reset();
-        crc32c.update(chunk, at, PAGE);
-        return (int) crc32c.getValue();
+        return crc(crc32c, chunk, at);
+    }
+
+    /** The CRC32C of the page image at {@code at} of {@code chunk}, with the caller's thread's own {@code crc}. */
+    static int crc(CRC32C crc, byte[] chunk, int at) {
+        crc.reset();
+        crc.update(chunk, at, PAGE);
+        return (int) crc.getValue();
     }
 }
