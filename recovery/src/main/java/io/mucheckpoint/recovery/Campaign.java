@@ -227,6 +227,7 @@ public final class Campaign {
         private final java.util.concurrent.atomic.AtomicLong avoided = new java.util.concurrent.atomic.AtomicLong();
         private final AtomicInteger fastForwarded = new AtomicInteger();
         private final AtomicInteger converged = new AtomicInteger();
+        private final AtomicInteger convergedAfterRollback = new AtomicInteger();
         private final AtomicInteger pruned = new AtomicInteger();
 
         /** Guest instructions the injections executed (re-executions after rollbacks included). */
@@ -250,6 +251,11 @@ public final class Campaign {
 
         public int converged() {
             return converged.get();
+        }
+
+        /** Of {@link #converged}, the injections that got there after a rollback (instead of re-running to their end). */
+        public int convergedAfterRollback() {
+            return convergedAfterRollback.get();
         }
 
         /** Injections the def-use probe decided, which did not run at all. */
@@ -488,6 +494,7 @@ public final class Campaign {
         HeldFault held = new HeldFault(fault);
         long budget = golden.instructions() * 3 + 50_000_000L;
         recovery.withWorkLimit(workLimit());
+        if (reuse && convergence) recovery.returningAfterRecovery(); // so that runOn stops at the golden checkpoint after a rollback
         RunResult r = recovery.run(Long.MAX_VALUE, fault.icount());
         ActivationTracker.Activation activation = ActivationTracker.Activation.DORMANT;
         ActivationTracker.MemoryWatch watch = null;
@@ -518,7 +525,7 @@ public final class Campaign {
             // A memory fault whose byte was neither read nor written yet is still undecided: the
             // golden run's next access to it decides, so the run cannot stop before that.
             java.util.function.IntPredicate converge = reuse && convergence && !held.holding()
-                    ? j -> (w == null || w.result() != ActivationTracker.Activation.DORMANT) && sameAsGolden(j, m, engine, recovery, console, out)
+                    ? j -> (w == null || w.result() != ActivationTracker.Activation.DORMANT) && sameAsGolden(j, m, engine, recovery, console, patterns)
                     : null;
             if (!r.finished()) r = runOn(m, recovery, budget, converge);
         } else if (!r.finished()) {
@@ -533,12 +540,16 @@ public final class Campaign {
         long endIcount = m.cpu.icount();
         if (r == CONVERGED) {
             // From a golden checkpoint on, the same state runs the same way: the rest of the output
-            // is the golden run's, delivered as it is printed, and the run exits as the golden one did.
-            byte[] rest = Arrays.copyOfRange(golden.output(), (int) console.position(), golden.output().length);
-            for (byte b : rest) seen.write(b & 0xFF);
-            seenBytes = concat(out.toByteArray(), rest);
-            endedBytes = concat(console.deliveredBytes(), rest);
+            // is the golden run's, printed through the console as the guest would print it (after a
+            // rollback, what the undone timeline delivered is compared and suppressed, or diverges),
+            // and the run exits as the golden one did.
+            for (int i = (int) console.position(); i < golden.output().length; i++) console.write(golden.output()[i] & 0xFF);
+            seenBytes = out.toByteArray();
+            endedBytes = console.deliveredBytes();
             effort.converged.incrementAndGet();
+            if (recovery.recoveries() > 0) effort.convergedAfterRollback.incrementAndGet();
+            if (events != null) events.accept(new RecoveryManager.Event("converged", "the state is the golden run's at its checkpoint "
+                    + history.point(history.pointAtOrBefore(endIcount)).id() + ": the rest of the run is the golden run's", endIcount, m.clock.toNanos(m.clock.now())));
             effort.avoided.addAndGet(golden.instructions() - endIcount);
             r = new RunResult(RunResult.Kind.EXIT, golden.exitStatus(), golden.exitMessage());
             endIcount = golden.instructions();
@@ -616,21 +627,36 @@ public final class Campaign {
 
     /**
      * Whether the injected run, standing at golden checkpoint {@code j}'s instruction, is the golden
-     * run there: a checkpoint was just taken at the same instruction and guest time, the processor,
-     * devices and every page of RAM are equal, the console has delivered exactly the golden output
-     * so far and is not replaying, and the watchdog's last progress is no older than the golden
-     * run's (so it cannot fire where the golden run's would not). By determinism the rest of the run
-     * is then the golden run's, with no detection to come.
+     * run there, so that by determinism the rest of the run is the golden run's: a checkpoint was
+     * just taken at the same instruction and guest time; the processor, devices, every page of RAM
+     * and the disks are equal; the guest has printed the golden output so far on its timeline and
+     * has received the same input, with none of a rolled-back timeline left to replay; the watchdog's
+     * last progress is no older than the golden run's (so it cannot fire where the golden run's does
+     * not); the console detector, in its state, finds no pattern in the golden run's remaining
+     * output; and the work limit leaves room for the rest of the run.
+     *
+     * <p>After a rollback the console may have delivered more than the guest has printed again (the
+     * timeline the rollback undid): the rest of the golden output is then compared with it as the
+     * guest re-prints it, as in the run to the end. Such an injection stops at the first golden
+     * checkpoint after the rollback where its state is the golden run's, instead of running again
+     * through all it had already run.
      */
     private boolean sameAsGolden(int j, Machine m, CheckpointEngine engine, RecoveryManager recovery, ReplayConsole console,
-                                 ByteArrayOutputStream out) {
+                                 ConsolePatternDetector patterns) {
         GoldenHistory.Point p = history.point(j);
         if (m.clock.now() != p.ticks()) return false;
         List<io.mucheckpoint.checkpoint.CheckpointInfo> cps = engine.checkpoints();
         if (cps.isEmpty() || cps.get(cps.size() - 1).icount() != p.icount()) return false;
         if (recovery.lastProgressTicks() < p.lastProgressTicks()) return false;
-        if (console.position() != p.output() || console.delivered() != p.output()) return false;
+        if (console.position() != p.output() || console.delivered() < p.output()) return false;
         if (!Arrays.equals(console.deliveredBytes(), 0, p.output(), golden.output(), 0, p.output())) return false;
+        if (recovery.inputLog().replaying() || recovery.inputLog().size() != p.input()) return false;
+        // the run to the end stops when its work (instruction count plus re-executed) reaches the limit
+        if (golden.instructions() + recovery.reexecutedInstructions() >= workLimit()) return false;
+        if (patterns != null) {
+            ConsolePatternDetector d = patterns.copy();
+            for (int i = p.output(); i < golden.output().length; i++) if (d.accept(golden.output()[i] & 0xFF) != null) return false;
+        }
         if (!Arrays.equals(m.saveState().encode(), p.state())) return false;
         return history.ramEquals(j, m) && Arrays.equals(diskHashes(m), goldenDisks);
     }
@@ -640,9 +666,4 @@ public final class Campaign {
         return m.drives.stream().mapToLong(d -> d.disk().hash()).toArray();
     }
 
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] c = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
 }

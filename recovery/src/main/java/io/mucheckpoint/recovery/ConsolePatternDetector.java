@@ -70,6 +70,20 @@ public final class ConsolePatternDetector {
         return null;
     }
 
+    /** A detector in this one's state (the line so far), to ask what bytes to come would do without changing this one. */
+    public ConsolePatternDetector copy() {
+        ConsolePatternDetector c = new ConsolePatternDetector(patterns(), tail.length);
+        System.arraycopy(tail, 0, c.tail, 0, length);
+        c.length = length;
+        c.firedThisLine = firedThisLine;
+        return c;
+    }
+
+    private ConsolePatternDetector(List<String> patterns, int tailLength) {
+        for (String p : patterns) this.patterns.add(p.getBytes(StandardCharsets.UTF_8));
+        tail = new byte[tailLength];
+    }
+
     /** Forgets the line in progress (the guest was put back to a point before it). */
     public void reset() {
         length = 0;

@@ -50,6 +50,11 @@ public final class InputLog implements Machine.InputListener {
         replayCursor = -1;
     }
 
+    /** Bytes logged: with no replay pending, the bytes the guest has received on its current timeline. */
+    public int size() {
+        return entries.size();
+    }
+
     public boolean replaying() {
         return replayCursor >= 0;
     }

@@ -227,7 +227,7 @@ public final class RecoveryManager {
             RunResult after = afterSlice(r);
             releaseOutput(after != null ? after : r);
             if (after != null) {
-                if (after.kind() == RunResult.Kind.LIMIT) continue; // recovered: go on
+                if (after.kind() == RunResult.Kind.LIMIT && !returnAfterRecovery) continue; // recovered: go on
                 return after;
             }
             if (r.kind() == RunResult.Kind.LIMIT) {
@@ -236,6 +236,18 @@ public final class RecoveryManager {
             }
             return r;
         }
+    }
+
+    private boolean returnAfterRecovery;
+
+    /**
+     * Makes {@link #run} return (a LIMIT result) after every successful recovery instead of running
+     * on, so that a caller whose limit depends on where the guest stands (a campaign stopping at the
+     * golden run's next checkpoint) can choose it again; calling run again goes on as if it had not.
+     */
+    public RecoveryManager returningAfterRecovery() {
+        returnAfterRecovery = true;
+        return this;
     }
 
     /** See {@link #withWorkLimit}; Long.MAX_VALUE: none. */

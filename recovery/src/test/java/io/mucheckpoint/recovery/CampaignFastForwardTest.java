@@ -24,7 +24,7 @@ class CampaignFastForwardTest {
                 .withFastForward(fastForward, convergence);
     }
 
-    private static void sameResults(CheckpointConfig cfg, String targets, int faults) throws Exception {
+    private static Campaign.Effort sameResults(CheckpointConfig cfg, String targets, int faults) throws Exception {
         Campaign scratch = campaign(cfg, false, false);
         Campaign fast = campaign(cfg, true, true);
         assertEquals(null, fast.fastForwardUnavailable());
@@ -38,12 +38,22 @@ class CampaignFastForwardTest {
         assertTrue(e.fastForwarded() > faults / 2, "most injections start from a golden checkpoint: " + e.fastForwarded());
         assertTrue(e.converged() > 0, "some injections stop at convergence: " + e.converged());
         assertTrue(e.instructionsRun() < scratch.effort().instructionsRun(), "and the campaign runs fewer instructions");
+        return e;
     }
 
     @Test
     void registerAndMemoryFaultsWithTheWholeHistoryKept() throws Exception {
         // 64 checkpoints kept: escalations may go far back, into checkpoints the fast-forward seeds
         sameResults(CheckpointConfig.defaults().withInterval(Interval.millis(10)).withLatencyNanos(20_000_000L), "reg,mem", 24);
+    }
+
+    @Test
+    void detectedInjectionsStopAtTheGoldenCheckpointAfterTheirRollback() throws Exception {
+        // L = 200 ms, about the whole run: a detection rolls back to a checkpoint before the fault,
+        // and from the next golden checkpoint on the guest re-prints what it had delivered (the
+        // console compares and suppresses it) and runs as the golden run did
+        Campaign.Effort e = sameResults(CheckpointConfig.defaults(), "reg,mem", 24);
+        assertTrue(e.convergedAfterRollback() > 0, "some injections stop at convergence after a rollback: " + e.convergedAfterRollback());
     }
 
     @Test

@@ -21,6 +21,17 @@ class ConsolePatternDetectorTest {
     }
 
     @Test
+    void aCopyGoesOnFromTheLineSoFarAndLeavesTheOriginalAsItWas() {
+        ConsolePatternDetector d = ConsolePatternDetector.parse("linux");
+        feed(d, "boot\nKernel pa");
+        ConsolePatternDetector c = d.copy();
+        assertEquals(List.of("Kernel panic"), feed(c, "nic - not syncing\n"));
+        assertEquals(List.of("Kernel panic"), feed(d, "nic"), "the original still holds its part of the line");
+        ConsolePatternDetector fired = d.copy();
+        assertEquals(List.of(), feed(fired, " Oops: once a line"), "a copy knows the line has fired already");
+    }
+
+    @Test
     void firesOnceALineAtThePatternsLastByte() {
         ConsolePatternDetector d = ConsolePatternDetector.parse("linux");
         assertEquals(List.of(), feed(d, "[    1.0] Run /init as init process\nOops"));
