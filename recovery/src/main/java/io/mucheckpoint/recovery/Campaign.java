@@ -424,8 +424,15 @@ public final class Campaign {
      * where the run's whole state is the golden run's again, returning a result that says so.
      */
     private RunResult runOn(Machine m, RecoveryManager recovery, long budget, java.util.function.IntPredicate converge) {
+        int recoveries = recovery.recoveries();
         while (true) {
             if (stopping) return null;
+            if (converge != null && recovery.recoveries() != recoveries) {
+                // a rollback to a golden checkpoint's instruction may have put back the golden state itself
+                recoveries = recovery.recoveries();
+                int here = history.pointAtOrBefore(m.cpu.icount());
+                if (here >= 0 && history.point(here).icount() == m.cpu.icount() && converge.test(here)) return CONVERGED;
+            }
             long limit = Math.min(budget, m.cpu.icount() + STOP_CHECK);
             int j = converge == null ? -1 : history.pointAfter(m.cpu.icount());
             if (j >= 0) limit = Math.min(limit, history.point(j).icount());
@@ -560,6 +567,7 @@ public final class Campaign {
             endedBytes = console.deliveredBytes();
             effort.run.addAndGet(endIcount - startIcount + recovery.reexecutedInstructions());
         }
+        if (Boolean.getBoolean("dbg")) System.err.printf("WORK %d %s %d %d %b%n", index, fault.target(), m.cpu.icount() - startIcount + recovery.reexecutedInstructions(), startIcount, r == CONVERGED || endIcount == golden.instructions() && m.cpu.icount() != endIcount);
         boolean finished = r.finished();
         boolean exitOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus();
         // The verdict is the user's: every byte the sink delivered, in order, including bytes of a
