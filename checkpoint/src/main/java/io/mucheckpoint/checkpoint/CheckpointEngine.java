@@ -449,7 +449,10 @@ public final class CheckpointEngine {
     private void boundary() {
         long t0 = System.nanoTime();
         inBoundary = true;
-        if (forceBoundary) totals.earlyBoundaries++;
+        if (forceBoundary) {
+            totals.earlyBoundaries++;
+            budgetBound = true;
+        }
         forceBoundary = false;
         Checkpoint ended = newest();
         if (helper != null) helper.finish(ended.pages); // unwritten pre-copies then leave with strategy.boundary
@@ -477,6 +480,7 @@ public final class CheckpointEngine {
             Checkpoint dropped = ring.remove(0);
             recycle(dropped);
             totals.dropped++;
+            budgetBound = true;
             warn(String.format("checkpoint memory (%dM) cannot hold the base image and the %d MiB written since checkpoint %d: "
                     + "dropped it, only the new checkpoint %d is kept", config.memoryBudget() >> 20,
                     (long) popcount(written) * PageStore.PAGE >> 20, dropped.id, next.id));
@@ -693,6 +697,7 @@ public final class CheckpointEngine {
         recycle(dropped);
         totals.dropped++;
         if (why == null) return;
+        budgetBound = true;
         long covered = coveredNanos();
         if (covered < config.latencyNanos() && covered != lastCoverageWarning) {
             lastCoverageWarning = covered;
@@ -844,6 +849,19 @@ public final class CheckpointEngine {
     }
 
     // --- information ----------------------------------------------------------------------------
+
+    /** See {@link #budgetHasBound}. */
+    private boolean budgetBound;
+
+    /**
+     * Whether the memory budget has decided anything yet: dropped a checkpoint, folded one into the
+     * base image or ended an epoch early. Until it has, which checkpoints are retained follows from
+     * --keep and the latency window alone (recovery relies on that to know where a repeated
+     * escalation goes without running it).
+     */
+    public boolean budgetHasBound() {
+        return budgetBound;
+    }
 
     public List<CheckpointInfo> checkpoints() {
         List<CheckpointInfo> out = new ArrayList<>(ring.size());

@@ -421,7 +421,9 @@ final class InjectCommand implements Callable<Integer> {
         long all = e.instructionsRun() + e.instructionsSkipped() + e.instructionsAvoided();
         return String.format(Locale.ROOT, "%d of %d injections started from a golden checkpoint, %d stopped at convergence%s%s; "
                         + "%,d instructions run, %.1f%% of the %,d a run of each from boot to end takes", e.fastForwarded(), injections,
-                e.converged(), e.convergedAfterRollback() > 0 ? " (" + e.convergedAfterRollback() + " after a rollback)" : "", e.pruned() > 0 ? ", " + e.pruned() + " decided by def-use without running" : "",
+                e.converged(), e.convergedAfterRollback() > 0 ? " (" + e.convergedAfterRollback() + " after a rollback)" : "",
+                (e.escalatedWithoutRerun() > 0 ? ", " + e.escalatedWithoutRerun() + " escalated without rerunning the faulty run" : "")
+                        + (e.pruned() > 0 ? ", " + e.pruned() + " decided by def-use without running" : ""),
                 e.instructionsRun(), all == 0 ? 100.0 : 100.0 * e.instructionsRun() / all, all);
     }
 

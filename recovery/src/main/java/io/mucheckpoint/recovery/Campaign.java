@@ -228,6 +228,7 @@ public final class Campaign {
         private final AtomicInteger fastForwarded = new AtomicInteger();
         private final AtomicInteger converged = new AtomicInteger();
         private final AtomicInteger convergedAfterRollback = new AtomicInteger();
+        private final AtomicInteger rerunsKnown = new AtomicInteger();
         private final AtomicInteger pruned = new AtomicInteger();
 
         /** Guest instructions the injections executed (re-executions after rollbacks included). */
@@ -256,6 +257,11 @@ public final class Campaign {
         /** Of {@link #converged}, the injections that got there after a rollback (instead of re-running to their end). */
         public int convergedAfterRollback() {
             return convergedAfterRollback.get();
+        }
+
+        /** Injections whose escalations skipped at least one rerun known to repeat the faulty run ({@link RecoveryManager#knowingRepeatsAfter}). */
+        public int escalatedWithoutRerun() {
+            return rerunsKnown.get();
         }
 
         /** Injections the def-use probe decided, which did not run at all. */
@@ -510,6 +516,8 @@ public final class Campaign {
             injectedNanos = m.clock.toNanos(m.clock.now());
             firstSharing = fault.target() == Fault.Target.MEM ? engine.firstSharing((int) (fault.index() >>> 12)) : engine.checkpointsTaken();
             FaultInjector.Injected injected = FaultInjector.inject(m, fault);
+            // from here a transient fault's run is deterministic: escalations through its own checkpoints need not run again
+            if (reuse && convergence && !fault.stuck()) recovery.knowingRepeatsAfter(fault.icount());
             if (events != null) events.accept(new RecoveryManager.Event("inject", fault + String.format(" (0x%x -> 0x%x)",
                     injected.before(), injected.after()), m.cpu.icount(), m.clock.toNanos(m.clock.now())));
             if (copy != null) {
@@ -560,14 +568,15 @@ public final class Campaign {
             effort.avoided.addAndGet(golden.instructions() - endIcount);
             r = new RunResult(RunResult.Kind.EXIT, golden.exitStatus(), golden.exitMessage());
             endIcount = golden.instructions();
-            effort.run.addAndGet(m.cpu.icount() - startIcount + recovery.reexecutedInstructions());
+            effort.run.addAndGet(m.cpu.icount() - startIcount + recovery.reexecutedInstructions() - recovery.rerunsKnown());
         } else {
             console.releaseAll(); // what was held goes out when the run ends, right or wrong
             seenBytes = out.toByteArray();
             endedBytes = console.deliveredBytes();
-            effort.run.addAndGet(endIcount - startIcount + recovery.reexecutedInstructions());
+            effort.run.addAndGet(endIcount - startIcount + recovery.reexecutedInstructions() - recovery.rerunsKnown());
         }
-        if (Boolean.getBoolean("dbg")) System.err.printf("WORK %d %s %d %d %b%n", index, fault.target(), m.cpu.icount() - startIcount + recovery.reexecutedInstructions(), startIcount, r == CONVERGED || endIcount == golden.instructions() && m.cpu.icount() != endIcount);
+        effort.avoided.addAndGet(recovery.rerunsKnown());
+        if (recovery.rerunsKnown() > 0) effort.rerunsKnown.incrementAndGet();
         boolean finished = r.finished();
         boolean exitOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus();
         // The verdict is the user's: every byte the sink delivered, in order, including bytes of a

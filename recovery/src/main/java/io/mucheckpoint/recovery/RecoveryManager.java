@@ -48,6 +48,12 @@ public final class RecoveryManager {
     /** The detection being recovered from, and the checkpoint the last attempt went back to. */
     private Detection episode;
     private int episodeTarget = -1;
+    /** Where the guest stood when the episode's detection was handled (a known rerun ends there). */
+    private long episodeStop;
+    /** See {@link #knowingRepeatsAfter}; Long.MAX_VALUE: not known. */
+    private long repeatsAfter = Long.MAX_VALUE;
+    private long rerunsKnown;
+    private boolean patternsOn;
     private int detections;
     private int recoveries;
     private int escalations;
@@ -140,6 +146,7 @@ public final class RecoveryManager {
      */
     public RecoveryManager withConsolePatterns(ConsolePatternDetector detector) {
         if (console == null) throw new IllegalStateException("console patterns need the replay console");
+        patternsOn = true;
         console.onPrinted(b -> {
             String p = detector.accept(b);
             if (p != null) detect("console-pattern", "the guest printed '" + p + "'");
@@ -348,6 +355,59 @@ public final class RecoveryManager {
      * there too, it gives up: rolling back for ever would hide the hang.
      */
     public Outcome recover(Detection d) {
+        Outcome o = recoverOnce(d);
+        while (o.recovered() && rerunKnown(o.target())) {
+            long rerun = episodeStop - machine.cpu.icount();
+            reexecuted += rerun;
+            rerunsKnown += rerun;
+            emit("known", String.format("from checkpoint %d the guest would run again as it ran after the fault, to the same detection"
+                    + " at instruction %,d: taken as run (%,d instructions)", o.target().id(), episode.icount(), rerun));
+            o = recoverOnce(episode);
+        }
+        return o;
+    }
+
+    /**
+     * Whether running on from {@code target}, where a rollback has just put the guest, is known to
+     * end in the episode's detection again, at the same instruction, with everything recovery
+     * counts the same as a run would leave it. It is when the target was taken on the faulty
+     * timeline itself (after the fault, with no rollback to before it since), so that the guest
+     * repeats what it did; the detector is one the guest's own execution decides (a self-check, an
+     * exception the guest reports, a triple fault, a dead halt; not the watchdog, whose clock a
+     * rollback resets, nor console patterns, whose line a rollback forgets); no host input is
+     * queued that a rerun could receive at other points; the rerun stays under the work limit; the
+     * checkpoint memory budget has decided nothing yet (so the rerun retakes the checkpoints it
+     * took, and --keep drops none of the older ones); and an older checkpoint is retained, so that
+     * the repeated detection escalates rather than ending the run where it stands.
+     */
+    private boolean rerunKnown(CheckpointInfo target) {
+        if (episode == null || target.icount() <= repeatsAfter) return false;
+        String k = episode.detector();
+        if (!(k.equals("self-check") || k.equals("guest-exception") || k.equals("triple-fault") || k.equals("dead-halt"))) return false;
+        if (patternsOn || (console != null && console.holdsOutput()) || machine.hasQueuedInput()) return false;
+        if (episodeStop + reexecuted >= workLimit || engine.budgetHasBound()) return false;
+        List<CheckpointInfo> cps = engine.checkpoints();
+        return !cps.isEmpty() && cps.get(0).id() < target.id();
+    }
+
+    /**
+     * Tells recovery that the guest's timeline after instruction {@code icount} is the faulty run's
+     * own: a transient fault struck there, so a checkpoint taken after it holds the fault, and
+     * running on from one repeats what the guest did (a campaign's injection). Escalations through
+     * such checkpoints are then taken without running them again ({@link #rerunKnown}).
+     */
+    public RecoveryManager knowingRepeatsAfter(long icount) {
+        repeatsAfter = icount;
+        return this;
+    }
+
+    /** Instructions of reruns after rollbacks that were known and not run (counted in {@link #reexecutedInstructions}). */
+    public long rerunsKnown() {
+        return rerunsKnown;
+    }
+
+    private Outcome recoverOnce(Detection d) {
+        long standing = machine.cpu.icount();
         detections++;
         emit("detected", d.toString());
         boolean hang = d.detector().equals("watchdog");
@@ -393,7 +453,12 @@ public final class RecoveryManager {
         lastProgressTicks = machine.clock.now();
         if (repeat) escalations++;
         recoveries++;
-        if (!repeat) episode = d;
+        if (!repeat) {
+            episode = d;
+            episodeStop = standing;
+        }
+        // a checkpoint from before the fault puts back a state without it: the faulty timeline is gone
+        if (target.icount() <= repeatsAfter) repeatsAfter = Long.MAX_VALUE;
         episodeTarget = target.id();
         String msg = String.format("rolled back %sto checkpoint %d (%.3f ms guest time, instruction %,d): %d pages restored in %.2f ms",
                 repeat ? "further " : "", target.id(), target.guestNanos() / 1e6, target.icount(), report.pagesRestored(),
@@ -410,6 +475,7 @@ public final class RecoveryManager {
 
     private void reboot(Detection d) {
         reboots++;
+        repeatsAfter = Long.MAX_VALUE;
         emit("restart", "rebooting the guest after an unrecoverable " + d.detector());
         machine.rebootNow();
         engine.restart();

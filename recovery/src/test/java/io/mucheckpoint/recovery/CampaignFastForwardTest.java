@@ -19,14 +19,18 @@ import org.junit.jupiter.api.Test;
 class CampaignFastForwardTest {
     static final MachineConfig CONFIG = MachineConfig.defaults().withRam(32L << 20);
 
-    private static Campaign campaign(CheckpointConfig cfg, boolean fastForward, boolean convergence) throws Exception {
-        return new Campaign(CONFIG, Workloads.multiboot("quantum", "size=test"), cfg, Campaign.WATCHDOG_AUTO)
+    private static Campaign campaign(String workload, CheckpointConfig cfg, boolean fastForward, boolean convergence) throws Exception {
+        return new Campaign(CONFIG, Workloads.multiboot(workload, "size=test"), cfg, Campaign.WATCHDOG_AUTO)
                 .withFastForward(fastForward, convergence);
     }
 
     private static Campaign.Effort sameResults(CheckpointConfig cfg, String targets, int faults) throws Exception {
-        Campaign scratch = campaign(cfg, false, false);
-        Campaign fast = campaign(cfg, true, true);
+        return sameResults("quantum", cfg, targets, faults);
+    }
+
+    private static Campaign.Effort sameResults(String workload, CheckpointConfig cfg, String targets, int faults) throws Exception {
+        Campaign scratch = campaign(workload, cfg, false, false);
+        Campaign fast = campaign(workload, cfg, true, true);
         assertEquals(null, fast.fastForwardUnavailable());
         Campaign.Golden g = scratch.golden();
         FaultPlan plan = new FaultPlan(7, targets, 1, g.instructions(), g.usedPages());
@@ -54,6 +58,15 @@ class CampaignFastForwardTest {
         // console compares and suppresses it) and runs as the golden run did
         Campaign.Effort e = sameResults(CheckpointConfig.defaults(), "reg,mem", 24);
         assertTrue(e.convergedAfterRollback() > 0, "some injections stop at convergence after a rollback: " + e.convergedAfterRollback());
+    }
+
+    @Test
+    void escalationsThroughTheFaultyRunsOwnCheckpointsAreTakenWithoutRerunning() throws Exception {
+        // compress at 10 ms epochs and L = 10 ms: register flips whose error the self-check finds
+        // long after the fault escalate checkpoint by checkpoint back past it; each rerun from a
+        // checkpoint after the fault would repeat the faulty run to the same detection
+        Campaign.Effort e = sameResults("compress", CheckpointConfig.defaults().withInterval(Interval.millis(10)).withLatencyNanos(10_000_000L), "reg", 24);
+        assertTrue(e.escalatedWithoutRerun() > 0, "some escalations are taken without rerunning: " + e.escalatedWithoutRerun());
     }
 
     @Test

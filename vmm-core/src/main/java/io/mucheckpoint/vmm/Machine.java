@@ -310,6 +310,11 @@ public final class Machine implements MachineControl {
         input.add(b & 0xFF);
     }
 
+    /** Whether host bytes are queued for COM1 that the guest has not received yet. */
+    public boolean hasQueuedInput() {
+        return !input.isEmpty();
+    }
+
     /**
      * Drops the first {@code n} queued host bytes: the machine was put where a run of the same
      * start had delivered them already (a campaign fast-forwarded to a golden checkpoint). Returns
