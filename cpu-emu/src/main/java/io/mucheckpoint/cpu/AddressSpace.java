@@ -56,6 +56,12 @@ abstract class AddressSpace extends Registers {
      * probe compares them before and after a point.
      */
     long cr3Uses, cr4Uses;
+    /**
+     * Uses of CR0's bits other than PE and PG (which nearly every instruction reads): x87 and WAIT
+     * instructions (EM, TS, MP, NE), supervisor writes to read-only pages (WP), and the instructions
+     * that read or replace CR0 (MOV, SMSW, LMSW, CLTS); AM, ET, NW and CD have no other reader here.
+     */
+    long cr0Uses;
     /** A debugger's data watchpoints, or null (see {@link #watchedAccess}). */
     DataWatch dataWatch;
     int cpl;
@@ -404,8 +410,9 @@ abstract class AddressSpace extends Registers {
         int both = pde & pte;
         if (user) {
             if ((both & 4) == 0 || (write && (both & 2) == 0)) throw pageFault(lin, true, write, true);
-        } else if (write && (both & 2) == 0 && (cr0 & CR0_WP) != 0) {
-            throw pageFault(lin, true, true, false);
+        } else if (write && (both & 2) == 0) {
+            cr0Uses++; // WP decides
+            if ((cr0 & CR0_WP) != 0) throw pageFault(lin, true, true, false);
         }
     }
 

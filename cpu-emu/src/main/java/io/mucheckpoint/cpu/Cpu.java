@@ -295,12 +295,13 @@ public final class Cpu extends AddressSpace implements MemoryClient {
     }
 
     /**
-     * How many times this processor has used control register {@code n} (3 or 4) in a way that can
-     * change what the guest sees, since it was made; -1 for the others, whose bits are read nearly
-     * everywhere (CR0) or not followed (CR2).
+     * How many times this processor has used control register {@code n} (0, 3 or 4) in a way that
+     * can change what the guest sees, since it was made; -1 for CR2, which is not followed. For CR0
+     * the count covers every bit but PE and PG, which nearly every instruction reads and are not
+     * counted at all.
      */
     public long controlRegisterUses(int n) {
-        return n == 3 ? cr3Uses : n == 4 ? cr4Uses : -1;
+        return n == 0 ? cr0Uses : n == 3 ? cr3Uses : n == 4 ? cr4Uses : -1;
     }
 
     /** Flips bits of x87 physical register {@code reg} (see {@link #fpuRegisterBits}), for fault injection. */

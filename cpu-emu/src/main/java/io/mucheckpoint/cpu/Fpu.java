@@ -299,6 +299,7 @@ final class Fpu {
 
     void execute(Cpu c, Insn in) {
         executed++;
+        c.cr0Uses++;
         if ((c.cr0 & (AddressSpace.CR0_EM | AddressSpace.CR0_TS)) != 0) throw CpuFault.of(CpuFault.NM);
         int op = in.imm & 0x7FF;
         int esc = op >> 8;
@@ -308,6 +309,7 @@ final class Fpu {
     }
 
     void waitInstruction(Cpu c) {
+        c.cr0Uses++;
         if ((c.cr0 & (AddressSpace.CR0_MP | AddressSpace.CR0_TS)) == (AddressSpace.CR0_MP | AddressSpace.CR0_TS)) {
             throw CpuFault.of(CpuFault.NM);
         }

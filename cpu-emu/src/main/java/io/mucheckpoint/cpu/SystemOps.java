@@ -107,6 +107,7 @@ final class SystemOps {
                 return;
             case Op.CLTS:
                 requireCpl0(c);
+                c.cr0Uses++;
                 c.cr0 &= ~CR0_TS;
                 return;
             case Op.MOV_CR:
@@ -230,7 +231,7 @@ final class SystemOps {
 
     private static int readCr(Cpu c, int n) {
         switch (n) {
-            case 0: return c.cr0;
+            case 0: c.cr0Uses++; return c.cr0;
             case 2: return c.cr2;
             case 3: c.cr3Uses++; return c.cr3;
             default: c.cr4Uses++; return c.cr4;
@@ -242,6 +243,7 @@ final class SystemOps {
             case 0: {
                 if ((v & CR0_PG) != 0 && (v & CR0_PE) == 0) throw CpuFault.gp(0);
                 if ((v & AddressSpace.CR0_NW) != 0 && (v & AddressSpace.CR0_CD) == 0) throw CpuFault.gp(0);
+                c.cr0Uses++; // an overwrite, counted as a use (and the old value decides the TLB flush)
                 int old = c.cr0;
                 c.cr0 = (v & 0xE005003F) | AddressSpace.CR0_ET;
                 if (((old ^ c.cr0) & (CR0_PG | CR0_WP | CR0_PE)) != 0) {
@@ -380,6 +382,7 @@ final class SystemOps {
                 return;
             }
             case 4: // SMSW
+                c.cr0Uses++;
                 if (mem) c.wr16(in.seg, c.ea(in), c.cr0);
                 else c.setReg(in.d, in.size, c.cr0);
                 return;

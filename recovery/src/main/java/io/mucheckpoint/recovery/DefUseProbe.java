@@ -25,10 +25,12 @@ import org.slf4j.LoggerFactory;
  * access in the golden run is a write, or which the golden run never accesses again (reads by the
  * CPU, by instruction fetch and by devices all count as uses); transient flips of an x87 register
  * after the golden run's last x87 instruction (the only reader of those registers on this
- * processor); and transient flips of CR3 or CR4 after the golden run's last use of that register
- * (page walks, MOV to or from it, RDTSC, RDPMC, debug registers 4 and 5: {@code Cpu.controlRegisterUses}).
- * Everything else runs as before: general registers, EFLAGS, segment bases, CR0 and EIP are read by
- * nearly every instruction, and a stuck-at fault is put back after every write.
+ * processor); transient flips of CR3 or CR4 after the golden run's last use of that register
+ * (page walks, MOV to or from it, RDTSC, RDPMC, debug registers 4 and 5: {@code Cpu.controlRegisterUses});
+ * and transient flips of CR0's bits other than PE and PG after the golden run's last use of them
+ * (x87 and WAIT instructions, a supervisor write to a read-only page, MOV, SMSW, LMSW, CLTS).
+ * Everything else runs as before: general registers, EFLAGS, segment bases, CR0.PE, CR0.PG and EIP
+ * are read by nearly every instruction, and a stuck-at fault is put back after every write.
  *
  * <p>A processor fault's run also goes through the activation lockstep ({@link ActivationTracker#lockstep}),
  * which takes a step that ends the run, or that does not retire exactly one instruction, as a sign
@@ -52,8 +54,12 @@ public final class DefUseProbe {
     /** Whether a fault is of a kind this probe can decide. */
     static boolean decidable(Fault f) {
         return !f.stuck() && (Fault.isMemory(f.target()) || f.target() == Fault.Target.X87
-                || (f.target() == Fault.Target.CR && (f.index() == 3 || f.index() == 4)));
+                || (f.target() == Fault.Target.CR && (f.index() == 3 || f.index() == 4
+                        || (f.index() == 0 && (f.mask() & CR0_READ_EVERYWHERE) == 0))));
     }
+
+    /** CR0's PE and PG bits: read by nearly every instruction, so a flip of them is never decided here. */
+    private static final long CR0_READ_EVERYWHERE = 0x8000_0001L;
 
     /**
      * Runs the golden run once more from {@code start} and returns, for each fault of {@code faults}
@@ -131,9 +137,10 @@ public final class DefUseProbe {
             return out;
         }
         for (List<Fault> never : pending.values()) for (Fault f : never) decided.put(f, ActivationTracker.Activation.DORMANT);
-        long x87End = m.cpu.x87Instructions(), cr3End = m.cpu.controlRegisterUses(3), cr4End = m.cpu.controlRegisterUses(4);
+        long x87End = m.cpu.x87Instructions(), cr0End = m.cpu.controlRegisterUses(0), cr3End = m.cpu.controlRegisterUses(3),
+                cr4End = m.cpu.controlRegisterUses(4);
         usesBefore.forEach((f, before) -> {
-            long end = f.target() == Fault.Target.X87 ? x87End : f.index() == 3 ? cr3End : cr4End;
+            long end = f.target() == Fault.Target.X87 ? x87End : f.index() == 0 ? cr0End : f.index() == 3 ? cr3End : cr4End;
             long windowEnd = f.icount() + Campaign.LOCKSTEP_WINDOW + 1;
             boolean lockstepEndsEarly = windowEnd >= golden.instructions() || oddStops.stream().anyMatch(i -> i >= f.icount() && i <= windowEnd);
             if (before == end && !lockstepEndsEarly) decided.put(f, ActivationTracker.Activation.DORMANT);

@@ -32,9 +32,9 @@ class CampaignPruneTest {
         assertEquals(faults, got.size());
         for (int i = 0; i < faults; i++) assertEquals(want.get(i), got.get(i), "injection " + i + " (" + plan.fault(i) + ")");
         Campaign.Effort e = pruned.effort();
-        assertTrue(e.instructionsRun() < full.effort().instructionsRun(), "pruning runs fewer instructions");
+        if (e.pruned() > 0) assertTrue(e.instructionsRun() < full.effort().instructionsRun(), "pruning runs fewer instructions");
         long used = want.stream().filter(r -> Fault.isMemory(r.fault().target()) && r.activation() == ActivationTracker.Activation.ACTIVATED).count();
-        assertTrue(used > 0, "some memory faults are read, so the probe is asked to tell them apart: " + used);
+        if (targets.contains("mem")) assertTrue(used > 0, "some memory faults are read, so the probe is asked to tell them apart: " + used);
         return e;
     }
 
@@ -51,6 +51,17 @@ class CampaignPruneTest {
         // pages, and x87 arithmetic until late in the run
         Campaign.Effort e = samePrunedAsRun(ProtectedModeRecoveryTest.image(), "mem,x87,cr", "door", 48);
         assertTrue(e.pruned() > 0, "some injections are decided: " + e.pruned());
+    }
+
+    @Test
+    void controlRegisterFlipsInAPagedKernelThatUsesTheX87AndInAProgramThatUsesNeither() throws Exception {
+        // CR0's bits other than PE and PG are read by x87 and WAIT instructions (TS, EM, MP, NE), by
+        // supervisor writes to read-only pages (WP) and by MOV, SMSW, LMSW and CLTS: pmkernel does
+        // x87 arithmetic under paging until late (little is decided, and nothing may be decided
+        // wrongly), quantum neither, so there most CR0 flips are decided
+        samePrunedAsRun(ProtectedModeRecoveryTest.image(), "cr", "door", 40);
+        Campaign.Effort e = samePrunedAsRun(Workloads.multiboot("quantum", "size=test"), "cr", "raw", 40);
+        assertTrue(e.pruned() >= 20, "CR0, CR3 and CR4 flips are decided: " + e.pruned());
     }
 
     @Test
