@@ -890,6 +890,16 @@ public final class CheckpointEngine {
         return nextId;
     }
 
+    /**
+     * Gives the next {@code n} ids away unused: the checkpoints a rerun would have taken and a
+     * rollback dropped again, where recovery knows the rerun without running it. Later
+     * checkpoints then get the ids they get in a run that made it.
+     */
+    public void skipIds(int n) {
+        if (n < 0) throw new IllegalArgumentException("cannot skip " + n + " ids");
+        nextId += n;
+    }
+
     public EngineStats stats() {
         return totals.snapshot(config, ring.size(), store.bytesInUse(), coveredNanosSafe());
     }

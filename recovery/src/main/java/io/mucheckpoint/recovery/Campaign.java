@@ -507,7 +507,6 @@ public final class Campaign {
         HeldFault held = new HeldFault(fault);
         long budget = golden.instructions() * 3 + 50_000_000L;
         recovery.withWorkLimit(workLimit());
-        if (reuse && convergence) recovery.returningAfterRecovery(); // so that runOn stops at the golden checkpoint after a rollback
         RunResult r = recovery.run(Long.MAX_VALUE, fault.icount());
         ActivationTracker.Activation activation = ActivationTracker.Activation.DORMANT;
         ActivationTracker.MemoryWatch watch = null;
@@ -542,6 +541,10 @@ public final class Campaign {
             java.util.function.IntPredicate converge = reuse && convergence && !held.holding()
                     ? j -> (w == null || w.result() != ActivationTracker.Activation.DORMANT) && sameAsGolden(j, m, engine, recovery, console, patterns)
                     : null;
+            // From here on (not in the lockstep or a stuck-at fault's hold, whose single steps must
+            // run on after a rollback as a run to the end does), a rollback returns to runOn, so
+            // that it stops at the golden checkpoint after the rollback.
+            if (converge != null) recovery.returningAfterRecovery();
             if (!r.finished()) r = runOn(m, recovery, budget, converge);
         } else if (!r.finished()) {
             r = runOn(m, recovery, budget, null);
@@ -668,6 +671,8 @@ public final class Campaign {
         if (console.position() != p.output() || console.delivered() < p.output()) return false;
         if (!Arrays.equals(console.deliveredBytes(), 0, p.output(), golden.output(), 0, p.output())) return false;
         if (recovery.inputLog().replaying() || recovery.inputLog().size() != p.input()) return false;
+        // queued host bytes reach the guest wherever the run loop looks next, which depends on how the run is cut
+        if (m.hasQueuedInput()) return false;
         // the run to the end stops when its work (instruction count plus re-executed) reaches the limit
         if (golden.instructions() + recovery.reexecutedInstructions() >= workLimit()) return false;
         if (patterns != null) {

@@ -54,6 +54,10 @@ public final class RecoveryManager {
     private long repeatsAfter = Long.MAX_VALUE;
     private long rerunsKnown;
     private boolean patternsOn;
+    /** Host input was queued at a detection of this episode: its reruns are not known. */
+    private boolean inputQueuedInEpisode;
+    /** Where the checkpoints retained at the episode's first detection were taken (a known rerun retakes those after its target). */
+    private long[] episodeCheckpoints = new long[0];
     private int detections;
     private int recoveries;
     private int escalations;
@@ -355,11 +359,20 @@ public final class RecoveryManager {
      * there too, it gives up: rolling back for ever would hide the hang.
      */
     public Outcome recover(Detection d) {
+        // Known reruns end where the episode's first detection stood: only a detection there can take them.
+        boolean atEpisodeStop = episode == null
+                || (machine.cpu.icount() == episodeStop && d.icount() == episode.icount() && d.guestNanos() == episode.guestNanos());
         Outcome o = recoverOnce(d);
-        while (o.recovered() && rerunKnown(o.target())) {
+        // host input queued during the episode may reach a rerun at other points than it reached the run
+        if (machine.hasQueuedInput()) inputQueuedInEpisode = true;
+        while (atEpisodeStop && !inputQueuedInEpisode && o.recovered() && rerunKnown(o.target())) {
             long rerun = episodeStop - machine.cpu.icount();
             reexecuted += rerun;
             rerunsKnown += rerun;
+            // the rerun would take the checkpoints the faulty run took after the target, and the escalation drop them
+            int taken = 0;
+            for (long at : episodeCheckpoints) if (at > o.target().icount()) taken++;
+            engine.skipIds(taken);
             emit("known", String.format("from checkpoint %d the guest would run again as it ran after the fault, to the same detection"
                     + " at instruction %,d: taken as run (%,d instructions)", o.target().id(), episode.icount(), rerun));
             o = recoverOnce(episode);
@@ -374,9 +387,9 @@ public final class RecoveryManager {
      * timeline itself (after the fault, with no rollback to before it since), so that the guest
      * repeats what it did; the detector is one the guest's own execution decides (a self-check, an
      * exception the guest reports, a triple fault, a dead halt; not the watchdog, whose clock a
-     * rollback resets, nor console patterns, whose line a rollback forgets); no host input is
-     * queued that a rerun could receive at other points; the rerun stays under the work limit; the
-     * checkpoint memory budget has decided nothing yet (so the rerun retakes the checkpoints it
+     * rollback resets, nor console patterns, whose line a rollback forgets); no host input was
+     * queued at a detection of the episode ({@link #recover}); the rerun stays under the work limit;
+     * the checkpoint memory budget has decided nothing yet (so the rerun retakes the checkpoints it
      * took, and --keep drops none of the older ones); and an older checkpoint is retained, so that
      * the repeated detection escalates rather than ending the run where it stands.
      */
@@ -384,7 +397,7 @@ public final class RecoveryManager {
         if (episode == null || target.icount() <= repeatsAfter) return false;
         String k = episode.detector();
         if (!(k.equals("self-check") || k.equals("guest-exception") || k.equals("triple-fault") || k.equals("dead-halt"))) return false;
-        if (patternsOn || (console != null && console.holdsOutput()) || machine.hasQueuedInput()) return false;
+        if (patternsOn || (console != null && console.holdsOutput())) return false;
         if (episodeStop + reexecuted >= workLimit || engine.budgetHasBound()) return false;
         List<CheckpointInfo> cps = engine.checkpoints();
         return !cps.isEmpty() && cps.get(0).id() < target.id();
@@ -456,6 +469,8 @@ public final class RecoveryManager {
         if (!repeat) {
             episode = d;
             episodeStop = standing;
+            inputQueuedInEpisode = false;
+            episodeCheckpoints = cps.stream().mapToLong(CheckpointInfo::icount).toArray();
         }
         // a checkpoint from before the fault puts back a state without it: the faulty timeline is gone
         if (target.icount() <= repeatsAfter) repeatsAfter = Long.MAX_VALUE;

@@ -29,11 +29,15 @@ class CampaignFastForwardTest {
     }
 
     private static Campaign.Effort sameResults(String workload, CheckpointConfig cfg, String targets, int faults) throws Exception {
+        return sameResults(workload, cfg, targets, faults, 0);
+    }
+
+    private static Campaign.Effort sameResults(String workload, CheckpointConfig cfg, String targets, int faults, long hold) throws Exception {
         Campaign scratch = campaign(workload, cfg, false, false);
         Campaign fast = campaign(workload, cfg, true, true);
         assertEquals(null, fast.fastForwardUnavailable());
         Campaign.Golden g = scratch.golden();
-        FaultPlan plan = new FaultPlan(7, targets, 1, g.instructions(), g.usedPages());
+        FaultPlan plan = new FaultPlan(7, targets, 1, g.instructions(), g.usedPages(), "raw", hold);
         List<Campaign.Result> want = scratch.run(plan, 0, faults, 2, n -> {});
         List<Campaign.Result> got = fast.run(plan, 0, faults, 2, n -> {});
         assertEquals(faults, want.size());
@@ -67,6 +71,13 @@ class CampaignFastForwardTest {
         // checkpoint after the fault would repeat the faulty run to the same detection
         Campaign.Effort e = sameResults("compress", CheckpointConfig.defaults().withInterval(Interval.millis(10)).withLatencyNanos(10_000_000L), "reg", 24);
         assertTrue(e.escalatedWithoutRerun() > 0, "some escalations are taken without rerunning: " + e.escalatedWithoutRerun());
+    }
+
+    @Test
+    void stuckAtFaultsWhoseErrorIsDetectedWhileTheyAreHeld() throws Exception {
+        // a stuck bit is put back after every write for 200,000 instructions: a rollback during the
+        // hold must run on as in a run to the end, not stop where the stuck bit would be put back
+        sameResults("quantum", CheckpointConfig.defaults(), "reg", 40, 200_000);
     }
 
     @Test
