@@ -24,7 +24,6 @@ final class CodeCache {
      */
     private final CodePage[] ramPages;
     private final Map<Integer, CodePage> otherPages = new HashMap<>();
-    private int codePages;
     private final PhysicalMemory memory;
     /** Instructions in the live blocks (what the cache's memory grows with). */
     private long instructions;
@@ -41,30 +40,24 @@ final class CodeCache {
         /** Bit i: byte i of the page belongs to some block here. */
         final long[] bytes = new long[64];
 
+        /** Marks block {@code b}'s bytes on this page: from its start (or the page's) to its end (or the page's). */
         void cover(Block b, int page) {
-            long start = (long) page << 12, end = start + 4096;
-            long s = Math.max(start, b.phys & 0xFFFFFFFFL);
-            long e = b.firstPage == b.lastPage ? b.endPhys & 0xFFFFFFFFL
-                    : page == b.firstPage ? end : b.endPhys & 0xFFFFFFFFL;
-            if (page != b.firstPage) s = start;
-            for (long a = s; a < Math.min(e, end); a++) {
-                int i = (int) (a - start);
-                bytes[i >>> 6] |= 1L << i;
-            }
+            int from = page == b.firstPage ? b.phys & 0xFFF : 0;
+            int to = page == b.lastPage ? b.endPhys - (b.lastPage << 12) : 4096;
+            for (int i = from; i < to; i++) bytes[i >>> 6] |= 1L << i;
         }
 
         /** A block left the page: which bytes are covered is worked out again at the next write that asks. */
         boolean stale;
 
-        /** Whether any byte of [off, off+len) within page {@code page} (len may run past its end) is code. */
+        /** Whether any byte of [off, off+len) of page {@code page} is code. */
         boolean touches(int page, int off, int len) {
             if (stale) {
                 stale = false;
                 java.util.Arrays.fill(bytes, 0);
                 for (Block b : blocks) cover(b, page);
             }
-            if (len <= 0) return false;
-            int end = Math.min(4096, off + len);
+            int end = off + len;
             for (int w = off >>> 6; w <= (end - 1) >>> 6; w++) {
                 int lo = Math.max(off, w << 6) & 63, hi = Math.min(end, (w + 1) << 6) - (w << 6); // bits [lo, hi)
                 long mask = (hi == 64 ? -1L : (1L << hi) - 1) & (-1L << lo);
@@ -117,7 +110,6 @@ final class CodeCache {
         if (cp == null) {
             cp = new CodePage();
             setPage(page, cp);
-            codePages++;
             memory.watchCode(page, true);
         }
         cp.blocks.add(b);
@@ -131,10 +123,10 @@ final class CodeCache {
         for (int page = first; ; page++) {
             CodePage cp = page(page);
             int off = page == first ? paddr & 0xFFF : 0;
-            if (cp != null && cp.touches(page, off, len - (page == first ? 0 : (int) (((long) page << 12) - (paddr & 0xFFFFFFFFL))))) {
+            int end = page == last ? ((paddr + len - 1) & 0xFFF) + 1 : 4096;
+            if (cp != null && cp.touches(page, off, end - off)) {
                 List<Block> list = cp.blocks;
-                for (int i = list.size() - 1; i >= 0; i--) {
-                    if (i >= list.size()) continue; // a removal above took more than one
+                for (int i = list.size() - 1; i >= 0; i--) { // remove(b) takes b alone out of the list
                     Block b = list.get(i);
                     if (b.overlaps(paddr, len)) {
                         remove(b);
@@ -163,7 +155,6 @@ final class CodeCache {
         cp.blocks.remove(b);
         if (cp.blocks.isEmpty()) {
             setPage(page, null);
-            codePages--;
             memory.watchCode(page, false);
         } else {
             cp.stale = true;
@@ -172,15 +163,12 @@ final class CodeCache {
 
     void clear() {
         blocks.forEach(b -> b.valid = false);
-        if (codePages > 0) {
-            for (int p = 0; p < ramPages.length; p++) {
-                if (ramPages[p] != null) memory.watchCode(p, false);
-            }
-            java.util.Arrays.fill(ramPages, null);
+        for (int p = 0; p < ramPages.length; p++) {
+            if (ramPages[p] != null) memory.watchCode(p, false);
         }
+        java.util.Arrays.fill(ramPages, null);
         for (Integer page : otherPages.keySet()) memory.watchCode(page, false);
         otherPages.clear();
-        codePages = 0;
         blocks.clear();
         instructions = 0;
         java.util.Arrays.fill(table, null);

@@ -51,6 +51,14 @@ class CodeCacheInvalidationTest {
                     assertEquals(b, cache.lookup(b.phys, b.code32), "block at " + Integer.toHexString(b.phys) + " still live");
                 }
                 assertEquals(live.size(), cache.size());
+                java.util.Set<Integer> withCode = new java.util.HashSet<>();
+                for (Block b : live) {
+                    withCode.add(b.firstPage);
+                    withCode.add(b.lastPage);
+                }
+                for (int p : new int[] {paddr >>> 12, (paddr + len - 1) >>> 12}) {
+                    assertEquals(withCode.contains(p), mem.watched(p), "page " + Integer.toHexString(p) + " watched while it holds code");
+                }
             }
         }
     }

@@ -59,6 +59,11 @@ public final class FlatMemory implements PhysicalMemory {
         watched.set(page, watch);
     }
 
+    /** Whether the processor has asked to hear about writes to {@code page} (it holds decoded code). */
+    public boolean watched(int page) {
+        return watched.get(page);
+    }
+
     @Override
     public void attach(MemoryClient client) {
         this.client = client;

@@ -228,7 +228,7 @@ public final class Campaign {
         private final AtomicInteger fastForwarded = new AtomicInteger();
         private final AtomicInteger converged = new AtomicInteger();
         private final AtomicInteger convergedAfterRollback = new AtomicInteger();
-        private final AtomicInteger rerunsKnown = new AtomicInteger();
+        private final AtomicInteger escalatedWithoutRerun = new AtomicInteger();
         private final AtomicInteger pruned = new AtomicInteger();
 
         /** Guest instructions the injections executed (re-executions after rollbacks included). */
@@ -261,7 +261,7 @@ public final class Campaign {
 
         /** Injections whose escalations skipped at least one rerun known to repeat the faulty run ({@link RecoveryManager#knowingRepeatsAfter}). */
         public int escalatedWithoutRerun() {
-            return rerunsKnown.get();
+            return escalatedWithoutRerun.get();
         }
 
         /** Injections the def-use probe decided, which did not run at all. */
@@ -556,6 +556,7 @@ public final class Campaign {
         }
         byte[] seenBytes, endedBytes;
         long endIcount = m.cpu.icount();
+        long reexecutedRun = recovery.reexecutedInstructions() - recovery.rerunsKnown(); // known reruns were counted, not run
         if (r == CONVERGED) {
             // From a golden checkpoint on, the same state runs the same way: the rest of the output
             // is the golden run's, printed through the console as the guest would print it (after a
@@ -571,15 +572,15 @@ public final class Campaign {
             effort.avoided.addAndGet(golden.instructions() - endIcount);
             r = new RunResult(RunResult.Kind.EXIT, golden.exitStatus(), golden.exitMessage());
             endIcount = golden.instructions();
-            effort.run.addAndGet(m.cpu.icount() - startIcount + recovery.reexecutedInstructions() - recovery.rerunsKnown());
+            effort.run.addAndGet(m.cpu.icount() - startIcount + reexecutedRun);
         } else {
             console.releaseAll(); // what was held goes out when the run ends, right or wrong
             seenBytes = out.toByteArray();
             endedBytes = console.deliveredBytes();
-            effort.run.addAndGet(endIcount - startIcount + recovery.reexecutedInstructions() - recovery.rerunsKnown());
+            effort.run.addAndGet(endIcount - startIcount + reexecutedRun);
         }
         effort.avoided.addAndGet(recovery.rerunsKnown());
-        if (recovery.rerunsKnown() > 0) effort.rerunsKnown.incrementAndGet();
+        if (recovery.rerunsKnown() > 0) effort.escalatedWithoutRerun.incrementAndGet();
         boolean finished = r.finished();
         boolean exitOk = r.kind() == RunResult.Kind.EXIT && r.exitStatus() == golden.exitStatus();
         // The verdict is the user's: every byte the sink delivered, in order, including bytes of a

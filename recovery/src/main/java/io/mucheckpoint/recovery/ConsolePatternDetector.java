@@ -72,16 +72,14 @@ public final class ConsolePatternDetector {
 
     /** A detector in this one's state (the line so far), to ask what bytes to come would do without changing this one. */
     public ConsolePatternDetector copy() {
-        ConsolePatternDetector c = new ConsolePatternDetector(patterns(), tail.length);
-        System.arraycopy(tail, 0, c.tail, 0, length);
-        c.length = length;
-        c.firedThisLine = firedThisLine;
-        return c;
+        return new ConsolePatternDetector(this);
     }
 
-    private ConsolePatternDetector(List<String> patterns, int tailLength) {
-        for (String p : patterns) this.patterns.add(p.getBytes(StandardCharsets.UTF_8));
-        tail = new byte[tailLength];
+    private ConsolePatternDetector(ConsolePatternDetector o) {
+        patterns.addAll(o.patterns); // never changed after construction: shared
+        tail = o.tail.clone();
+        length = o.length;
+        firedThisLine = o.firedThisLine;
     }
 
     /** Forgets the line in progress (the guest was put back to a point before it). */

@@ -137,10 +137,8 @@ public final class DefUseProbe {
             return out;
         }
         for (List<Fault> never : pending.values()) for (Fault f : never) decided.put(f, ActivationTracker.Activation.DORMANT);
-        long x87End = m.cpu.x87Instructions(), cr0End = m.cpu.controlRegisterUses(0), cr3End = m.cpu.controlRegisterUses(3),
-                cr4End = m.cpu.controlRegisterUses(4);
         usesBefore.forEach((f, before) -> {
-            long end = f.target() == Fault.Target.X87 ? x87End : f.index() == 0 ? cr0End : f.index() == 3 ? cr3End : cr4End;
+            long end = f.target() == Fault.Target.X87 ? m.cpu.x87Instructions() : m.cpu.controlRegisterUses((int) f.index());
             long windowEnd = f.icount() + Campaign.LOCKSTEP_WINDOW + 1;
             boolean lockstepEndsEarly = windowEnd >= golden.instructions() || oddStops.stream().anyMatch(i -> i >= f.icount() && i <= windowEnd);
             if (before == end && !lockstepEndsEarly) decided.put(f, ActivationTracker.Activation.DORMANT);
